@@ -1,0 +1,186 @@
+"""`lakehouse`: the one command-line entry point. `lakehouse <subcommand> --help` for each."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .config import PROJECT_DIR, Settings
+
+
+def log(message: str) -> None:
+    print(f"lakehouse: {message}", flush=True)
+
+
+# --------------------------------------------------------------------------- subcommands
+def cmd_extensions(args: argparse.Namespace) -> int:
+    from .extensions import install_extensions
+
+    log(f"DuckDB extensions installed and loading: {', '.join(install_extensions())}")
+    return 0
+
+
+def _generated_params(out: Path) -> dict | None:
+    manifest = out / "manifest.json"
+    if not manifest.exists():
+        return None
+    return json.loads(manifest.read_text())["params"]
+
+
+def generate_if_needed(out: Path, sf: float, days: int, seed: int, force: bool = False) -> None:
+    from .generator import GENERATOR_VERSION, generate
+
+    wanted = {"sf": sf, "days": days, "seed": seed, "generator_version": GENERATOR_VERSION}
+    if not force and _generated_params(out) == wanted:
+        log(f"data set sf={sf} days={days} seed={seed} already in {out} (use --force to redo)")
+        return
+    log(f"generating sf={sf} days={days} seed={seed} into {out}")
+    generate(out, sf=sf, days=days, seed=seed, log=lambda m: log(f"generate {m}"))
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    out = Path(args.out) if args.out else Settings.from_env().generated
+    generate_if_needed(out, args.sf, args.days, args.seed, force=args.force)
+    return 0
+
+
+def cmd_deliver(args: argparse.Namespace) -> int:
+    from .generator import deliver
+
+    settings = Settings.from_env()
+    source = Path(args.source) if args.source else settings.generated
+    landing = Path(args.landing) if args.landing else settings.landing
+    delivered = deliver(source, landing, None if args.all else args.day)
+    log(f"delivered {len(delivered)} new file(s) into {landing}")
+    return 0
+
+
+def run_pipeline(settings: Settings, docs: bool = True) -> None:
+    """Everything pending in the landing zone through bronze, silver and gold, with tests."""
+    from .dbt import dbt_ok
+
+    settings.export()
+    started = time.monotonic()
+    log(f"build: landing={settings.landing} warehouse={settings.db}")
+    dbt_ok(["build"])
+    if docs:
+        dbt_ok(["docs", "generate"])
+    log(f"run finished in {time.monotonic() - started:.1f}s")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .generator import deliver
+
+    settings = Settings.from_env()
+    if args.generate:
+        generate_if_needed(settings.generated, args.sf, args.days, args.seed)
+        delivered = deliver(settings.generated, settings.landing)
+        log(f"delivered {len(delivered)} new file(s) into {settings.landing}")
+    run_pipeline(settings, docs=not args.no_docs)
+    return 0
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    """ruff, sqlfluff lint, dbt build on a small data set, pytest; stops at the first failure."""
+    from .generator import deliver
+
+    bin_dir = Path(sys.executable).parent
+    steps: list[tuple[str, list[str]]] = [
+        ("ruff", [str(bin_dir / "ruff"), "check", "scripts", "tests"]),
+        ("sqlfluff lint", [str(bin_dir / "sqlfluff"), "lint", "models", "tests", "analyses",
+                           "snapshots"]),
+    ]
+    for name, command in steps:
+        log(f"test step: {name}")
+        if subprocess.call(command, cwd=PROJECT_DIR) != 0:
+            log(f"test step failed: {name}")
+            return 1
+    log("test step: dbt build on a small data set (sf=0.01, 3 days)")
+    with tempfile.TemporaryDirectory(prefix="lakehouse-test-") as tmp:
+        settings = Settings(db=Path(tmp) / "warehouse.duckdb", landing=Path(tmp) / "landing",
+                            generated=Path(tmp) / "generated")
+        generate_if_needed(settings.generated, 0.01, 3, 42)
+        deliver(settings.generated, settings.landing)
+        saved = dict(os.environ)
+        try:
+            run_pipeline(settings, docs=False)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+    log("test step: pytest")
+    return subprocess.call([str(bin_dir / "pytest"), *args.pytest_args], cwd=PROJECT_DIR)
+
+
+# --------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lakehouse",
+        description="Local lakehouse: generate source data, deliver it, build bronze/silver/gold.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="<subcommand>")
+
+    def data_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--sf", type=float, default=0.1, help="TPC-H scale factor (default 0.1)")
+        p.add_argument("--days", type=int, default=7,
+                       help="simulated days of changes after day 0 (default 7; 0 = day 0 only)")
+        p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+
+    p = sub.add_parser("extensions", help="install the DuckDB extensions from their wheels",
+                       description="Install tpch, sqlite and ducklake from the "
+                       "duckdb-extension-* wheels so that they load offline.")
+    p.set_defaults(func=cmd_extensions)
+
+    p = sub.add_parser("generate", help="simulate the retail source (landing files + truth)",
+                       description="Simulate the retail source system: day-0 Parquet extracts "
+                       "from TPC-H dbgen, days of Debezium change events, daily catalog "
+                       "extracts and web clickstream, with real-feed defects and ground truth. "
+                       "Deterministic for a given seed.")
+    data_options(p)
+    p.add_argument("--out", help="output directory (default $LAKEHOUSE_GENERATED or "
+                                 "data/generated)")
+    p.add_argument("--force", action="store_true", help="regenerate even if present")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("deliver", help="copy generated files into the landing zone, by day",
+                       description="Deliver the generated files that have arrived by a day "
+                       "(a late file arrives on a later day than its data) into the landing "
+                       "zone, atomically and idempotently.")
+    when = p.add_mutually_exclusive_group(required=True)
+    when.add_argument("--day", type=int, help="deliver files arriving on days 0..DAY")
+    when.add_argument("--all", action="store_true", help="deliver every file")
+    p.add_argument("--source", help="generated data set (default $LAKEHOUSE_GENERATED)")
+    p.add_argument("--landing", help="landing zone (default $LAKEHOUSE_LANDING)")
+    p.set_defaults(func=cmd_deliver)
+
+    p = sub.add_parser("run", help="the main job: everything pending through all layers",
+                       description="Process everything pending in the landing zone through "
+                       "bronze, silver and gold (dbt build: models and tests), then generate "
+                       "the docs. With --generate, first generate the data set (if not yet "
+                       "there) and deliver all of it.")
+    p.add_argument("--generate", action="store_true",
+                   help="generate (sf/days/seed below) and deliver all files first")
+    data_options(p)
+    p.add_argument("--no-docs", action="store_true", help="skip dbt docs generate")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("test", help="the full test suite (ruff, sqlfluff, dbt build, pytest)",
+                       description="Run ruff, sqlfluff lint, dbt build on a small generated "
+                       "data set, then pytest (extra arguments go to pytest).")
+    p.add_argument("pytest_args", nargs="*", help="arguments passed to pytest")
+    p.set_defaults(func=cmd_test)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

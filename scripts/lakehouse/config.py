@@ -1,0 +1,47 @@
+"""Paths and environment variables shared by every subcommand.
+
+Relative paths in the environment are taken from the project directory, so the CLI, plain
+`dbt` run from the project directory, and tests agree on where things are.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+DEFAULTS = {
+    "LAKEHOUSE_DB": "data/lakehouse.duckdb",
+    "LAKEHOUSE_LANDING": "data/landing",
+    "LAKEHOUSE_GENERATED": "data/generated",
+}
+
+
+def _path(name: str) -> Path:
+    path = Path(os.environ.get(name) or DEFAULTS[name])
+    return path if path.is_absolute() else PROJECT_DIR / path
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: Path
+    landing: Path
+    generated: Path
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            db=_path("LAKEHOUSE_DB"),
+            landing=_path("LAKEHOUSE_LANDING"),
+            generated=_path("LAKEHOUSE_GENERATED"),
+        )
+
+    def export(self) -> None:
+        """Put the absolute paths into the environment that dbt reads."""
+        os.environ["LAKEHOUSE_DB"] = str(self.db)
+        os.environ["LAKEHOUSE_LANDING"] = str(self.landing)
+        os.environ["LAKEHOUSE_GENERATED"] = str(self.generated)
+        self.db.parent.mkdir(parents=True, exist_ok=True)
+        self.landing.mkdir(parents=True, exist_ok=True)
