@@ -1,0 +1,92 @@
+{#
+    Post-hook of every bronze feed model, run inside the model's transaction: appends one
+    bronze.ingest_ledger row per staged file (loaded, duplicate or quarantined, with line and
+    row counts) and one bronze.quarantine_landing row per rejected line or unreadable file. On a
+    full refresh the feed's earlier ledger and quarantine rows are replaced, so the ledger always
+    describes what the table holds.
+#}
+{% macro bronze_record_batch(source_name) %}
+    {% if not execute %}{{ return('') }}{% endif %}
+    {% set feed = bronze_feed(source_name) %}
+    {% set stage = '__bronze_stage_' ~ feed.name %}
+    {% set ledger = ref('ingest_ledger') %}
+    {% set quarantine = ref('quarantine_landing') %}
+    {% if should_full_refresh() %}
+        delete from {{ ledger }} where feed = '{{ feed.name }}';
+        delete from {{ quarantine }} where feed = '{{ feed.name }}';
+    {% endif %}
+    {% if feed.meta.format == 'parquet' %}
+        insert into {{ quarantine }}
+        select
+            '{{ feed.name }}', path, null, null,
+            'unreadable Parquet file (no PAR1 magic bytes at start and end: truncated or not '
+            || 'Parquet): quarantined whole',
+            '{{ invocation_id }}', now()::timestamp
+        from {{ stage }}
+        where duplicate_of is null and not is_readable;
+        insert into {{ ledger }}
+        select
+            '{{ feed.name }}', stage.path, stage.size_bytes, stage.modified_at, stage.content_hash,
+            counts.num_rows,
+            counts.num_rows,
+            case when stage.duplicate_of is null and not stage.is_readable then 1 else 0 end,
+            0,
+            case
+                when stage.duplicate_of is not null then 'duplicate'
+                when not stage.is_readable then 'quarantined'
+                else 'loaded'
+            end,
+            stage.duplicate_of,
+            case
+                when stage.duplicate_of is not null
+                    then 'same content as ' || stage.duplicate_of || ': not loaded again'
+                when not stage.is_readable then 'unreadable Parquet file: quarantined whole'
+            end,
+            now()::timestamp, now()::timestamp, '{{ invocation_id }}'
+        from {{ stage }} as stage
+        left join __bronze_rows_{{ feed.name }} as counts using (path);
+    {% else %}
+        {% set lines = '__bronze_lines_' ~ feed.name %}
+        insert into {{ quarantine }}
+        select
+            '{{ feed.name }}', path, line_no, raw_line, _reason, '{{ invocation_id }}',
+            now()::timestamp
+        from {{ lines }}
+        where _reason is not null and _reason <> 'tombstone';
+        insert into {{ ledger }}
+        with per_file as (
+            select
+                path,
+                count(*) as lines,
+                count(*) filter (where _reason is null) as loaded,
+                count(*) filter (where _reason <> 'tombstone') as quarantined,
+                count(*) filter (where _reason = 'tombstone') as tombstones,
+                bool_or(file_truncated) as truncated,
+                max(line_no) as last_line
+            from {{ lines }}
+            group by path
+        )
+        select
+            '{{ feed.name }}', stage.path, stage.size_bytes, stage.modified_at, stage.content_hash,
+            case when stage.duplicate_of is null then coalesce(per_file.lines, 0) end,
+            coalesce(per_file.loaded, 0),
+            coalesce(per_file.quarantined, 0),
+            coalesce(per_file.tombstones, 0),
+            case
+                when stage.duplicate_of is not null then 'duplicate'
+                when per_file.truncated then 'quarantined'
+                else 'loaded'
+            end,
+            stage.duplicate_of,
+            case
+                when stage.duplicate_of is not null
+                    then 'same content as ' || stage.duplicate_of || ': not loaded again'
+                when per_file.truncated
+                    then 'file truncated mid-line at line ' || per_file.last_line
+                    || ': quarantined whole, no line loaded'
+            end,
+            now()::timestamp, now()::timestamp, '{{ invocation_id }}'
+        from {{ stage }} as stage
+        left join per_file using (path);
+    {% endif %}
+{% endmacro %}

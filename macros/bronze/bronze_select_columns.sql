@@ -1,0 +1,68 @@
+{#
+    The typed columns of a bronze feed and its `_rescued_data`, by the feed's schema evolution
+    mode (Auto Loader's names):
+    - addNewColumns: a field not in the contract becomes a new column (JSON: varchar, as Auto
+      Loader infers JSON fields as strings; Parquet: the file's type); the incremental model's
+      `on_schema_change: append_new_columns` adds it to the table.
+    - rescue: the columns never change; unknown fields go to `_rescued_data`.
+    - failOnNewColumns: the run stops, naming the file and the field.
+    - none: unknown fields are ignored (JSON feeds keep them in the raw payload).
+    In every mode a value of the wrong type loads as null and its original value goes to
+    `_rescued_data` (a JSON object, field -> value), so a bad value never fails a run.
+    `observed` maps each field seen in this batch to the first file it was seen in, and for
+    Parquet to its type. Returns a list of `expression as column` strings.
+#}
+{% macro bronze_select_columns(feed, observed, img=none) %}
+    {% set mode = schema_evolution_mode(feed.name) %}
+    {% set declared = feed.columns %}
+    {% set new_fields = [] %}
+    {% for field in observed if field not in declared %}
+        {% do new_fields.append(field) %}
+    {% endfor %}
+    {% if new_fields and mode == 'failOnNewColumns' %}
+        {{ exceptions.raise_compiler_error(
+            "schema evolution mode failOnNewColumns: feed '" ~ feed.name ~ "' file '"
+            ~ observed[new_fields[0]].file ~ "' has new field '" ~ new_fields[0]
+            ~ "' (not in the contract in _bronze__sources.yml)") }}
+    {% endif %}
+    {% set columns = [] %}
+    {% set rescued = [] %}
+    {% for name, column in declared.items() %}
+        {% set t = column.data_type %}
+        {% if img is not none %}
+            {% set typed = bronze_typed_json(img, name, t) %}
+            {% do columns.append(typed ~ ' as ' ~ adapter.quote(name)) %}
+            {% if t | lower not in ('varchar', 'text', 'string') %}
+                {% do rescued.append("{'k': '" ~ name ~ "', 'v': case when coalesce(json_type("
+                    ~ img ~ " -> '" ~ name ~ "'), 'NULL') <> 'NULL' and " ~ typed ~ " is null then "
+                    ~ img ~ " -> '" ~ name ~ "' end}") %}
+            {% endif %}
+        {% elif name not in observed %}
+            {% do columns.append('cast(null as ' ~ t ~ ') as ' ~ adapter.quote(name)) %}
+        {% elif observed[name].type | lower | replace(' ', '') == t | lower | replace(' ', '') %}
+            {% do columns.append(adapter.quote(name)) %}
+        {% else %}
+            {% set typed = 'try_cast(' ~ adapter.quote(name) ~ ' as ' ~ t ~ ')' %}
+            {% do columns.append(typed ~ ' as ' ~ adapter.quote(name)) %}
+            {% do rescued.append("{'k': '" ~ name ~ "', 'v': case when " ~ adapter.quote(name)
+                ~ " is not null and " ~ typed ~ " is null then to_json(" ~ adapter.quote(name)
+                ~ ") end}") %}
+        {% endif %}
+    {% endfor %}
+    {% for field in new_fields %}
+        {% if mode == 'addNewColumns' %}
+            {% do columns.append(
+                (img ~ " ->> '" ~ field ~ "'" if img is not none else adapter.quote(field))
+                ~ ' as ' ~ adapter.quote(field)) %}
+        {% elif mode == 'rescue' %}
+            {% set value = img ~ " -> '" ~ field ~ "'" if img is not none
+                else 'to_json(' ~ adapter.quote(field) ~ ')' %}
+            {% do rescued.append("{'k': '" ~ field ~ "', 'v': " ~ value ~ "}") %}
+        {% endif %}
+    {% endfor %}
+    {% set entries = 'list_filter([' ~ rescued | join(', ') ~ ']::struct(k varchar, v json)[], '
+        ~ 'entry -> entry.v is not null)' %}
+    {% do columns.append('case when len(' ~ entries ~ ') > 0 then map_from_entries('
+        ~ entries ~ ')::json end as _rescued_data') %}
+    {{ return(columns) }}
+{% endmacro %}

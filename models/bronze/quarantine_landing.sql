@@ -1,0 +1,16 @@
+{#
+    The landing quarantine's table: rejected lines and unreadable files. Rows are written by
+    the post-hook of each bronze feed model (`bronze_record_batch`); this model only creates
+    the table, and is never rebuilt by a full refresh.
+#}
+{{ config(full_refresh=false) }}
+
+select
+    cast(null as varchar) as feed,
+    cast(null as varchar) as source_file,
+    cast(null as bigint) as source_line,
+    cast(null as varchar) as raw_text,
+    cast(null as varchar) as reason,
+    cast(null as varchar) as run_id,
+    cast(null as timestamp) as quarantined_at
+where false
