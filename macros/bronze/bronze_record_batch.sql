@@ -16,7 +16,7 @@
         delete from {{ quarantine }} where feed = '{{ feed.name }}';
     {% endif %}
     {% if feed.meta.format == 'parquet' %}
-        insert into {{ quarantine }}
+        insert into {{ quarantine }} (feed, source_file, source_line, raw_text, reason, run_id, quarantined_at)
         select
             '{{ feed.name }}', path, null, null,
             'unreadable Parquet file (no PAR1 magic bytes at start and end: truncated or not '
@@ -24,7 +24,11 @@
             '{{ invocation_id }}', now()::timestamp
         from {{ stage }}
         where duplicate_of is null and not is_readable;
-        insert into {{ ledger }}
+        insert into {{ ledger }} (
+            feed, path, size_bytes, modified_at, content_hash, line_count, rows_loaded,
+            rows_quarantined, tombstones, status, duplicate_of, message, first_seen_at, loaded_at,
+            run_id
+        )
         select
             '{{ feed.name }}', stage.path, stage.size_bytes, stage.modified_at, stage.content_hash,
             counts.num_rows,
@@ -47,13 +51,17 @@
         left join __bronze_rows_{{ feed.name }} as counts using (path);
     {% else %}
         {% set lines = '__bronze_lines_' ~ feed.name %}
-        insert into {{ quarantine }}
+        insert into {{ quarantine }} (feed, source_file, source_line, raw_text, reason, run_id, quarantined_at)
         select
             '{{ feed.name }}', path, line_no, raw_line, _reason, '{{ invocation_id }}',
             now()::timestamp
         from {{ lines }}
         where _reason is not null and _reason <> 'tombstone';
-        insert into {{ ledger }}
+        insert into {{ ledger }} (
+            feed, path, size_bytes, modified_at, content_hash, line_count, rows_loaded,
+            rows_quarantined, tombstones, status, duplicate_of, message, first_seen_at, loaded_at,
+            run_id
+        )
         with per_file as (
             select
                 path,

@@ -11,7 +11,7 @@ select
     cast(null as bigint) as size_bytes,
     cast(null as timestamp) as modified_at,
     cast(null as varchar) as content_hash,
-    cast(null as bigint) as lines,
+    cast(null as bigint) as line_count,
     cast(null as bigint) as rows_loaded,
     cast(null as bigint) as rows_quarantined,
     cast(null as bigint) as tombstones,

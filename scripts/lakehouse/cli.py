@@ -61,14 +61,28 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_pipeline(settings: Settings, docs: bool = True) -> None:
-    """Everything pending in the landing zone through bronze, silver and gold, with tests."""
+def run_pipeline(settings: Settings, docs: bool = True, max_files_per_run: int | None = None) -> None:
+    """Everything pending in the landing zone through bronze, silver and gold, with tests.
+
+    Like Auto Loader's trigger AvailableNow: with `max_files_per_run` each dbt build takes at
+    most that many new files per feed, and builds repeat until nothing is pending.
+    """
     from .dbt import dbt_ok
+    from .landing import pending_files
 
     settings.export()
     started = time.monotonic()
     log(f"build: landing={settings.landing} warehouse={settings.db}")
-    dbt_ok(["build"])
+    args = ["build"]
+    if max_files_per_run:
+        args += ["--vars", json.dumps({"max_files_per_run": max_files_per_run})]
+    for attempt in range(1, 10_000):
+        waiting = sum(len(f) for f in pending_files(settings.landing, settings.db).values())
+        log(f"build #{attempt}: {waiting} landing file(s) pending")
+        dbt_ok(args)
+        left = sum(len(f) for f in pending_files(settings.landing, settings.db).values())
+        if left == 0 or left >= waiting:
+            break
     if docs:
         dbt_ok(["docs", "generate"])
     log(f"run finished in {time.monotonic() - started:.1f}s")
@@ -82,7 +96,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         generate_if_needed(settings.generated, args.sf, args.days, args.seed)
         delivered = deliver(settings.generated, settings.landing)
         log(f"delivered {len(delivered)} new file(s) into {settings.landing}")
-    run_pipeline(settings, docs=not args.no_docs)
+    run_pipeline(settings, docs=not args.no_docs, max_files_per_run=args.max_files_per_run)
     return 0
 
 
@@ -167,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="generate (sf/days/seed below) and deliver all files first")
     data_options(p)
     p.add_argument("--no-docs", action="store_true", help="skip dbt docs generate")
+    p.add_argument("--max-files-per-run", type=int, metavar="N",
+                   help="at most N new files per feed per dbt build; builds repeat until "
+                        "nothing is pending (Auto Loader maxFilesPerTrigger + AvailableNow)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("test", help="the full test suite (ruff, sqlfluff, dbt build, pytest)",

@@ -1,37 +1,28 @@
-"""Running dbt in-process through dbtRunner, from the project directory."""
+"""Running dbt from the CLI: a child process per command, from the project directory.
+
+A child process (rather than dbtRunner in-process) releases the DuckDB file when dbt ends, so
+the CLI can read the warehouse between builds, and a crash of dbt cannot take the CLI down.
+"""
 
 from __future__ import annotations
 
-import os
+import subprocess
+import sys
 from collections.abc import Sequence
-from contextlib import contextmanager
 from pathlib import Path
-
-from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from .config import PROJECT_DIR
 
-
-@contextmanager
-def _cwd(path: Path):
-    previous = Path.cwd()
-    os.chdir(path)
-    try:
-        yield
-    finally:
-        os.chdir(previous)
+DBT = Path(sys.executable).parent / "dbt"
 
 
-def dbt(args: Sequence[str], project_dir: Path = PROJECT_DIR) -> dbtRunnerResult:
+def dbt(args: Sequence[str], project_dir: Path = PROJECT_DIR) -> int:
     """Run one dbt command against the project with the committed profiles.yml."""
-    with _cwd(project_dir):
-        return dbtRunner().invoke(
-            [*args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
-        )
+    command = [str(DBT), *args, "--project-dir", str(project_dir),
+               "--profiles-dir", str(project_dir)]
+    return subprocess.call(command, cwd=project_dir)
 
 
 def dbt_ok(args: Sequence[str], project_dir: Path = PROJECT_DIR) -> None:
-    result = dbt(args, project_dir)
-    if not result.success:
-        raise SystemExit(f"dbt {' '.join(args)} failed" + (f": {result.exception}"
-                                                           if result.exception else ""))
+    if dbt(args, project_dir) != 0:
+        raise SystemExit(f"lakehouse: dbt {' '.join(args)} failed")

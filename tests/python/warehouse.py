@@ -1,0 +1,56 @@
+"""A throw-away warehouse for end-to-end tests: its own landing zone and DuckDB file, with dbt
+run as a child process against the real project (as a user would run it)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from lakehouse.config import PROJECT_DIR
+from lakehouse.generator import deliver
+
+DBT = Path(sys.executable).parent / "dbt"
+
+
+class Warehouse:
+    def __init__(self, root: Path, generated: Path | None = None) -> None:
+        self.root = root
+        self.generated = generated
+        self.landing = root / "landing"
+        self.db = root / "warehouse.duckdb"
+        self.landing.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "LAKEHOUSE_LANDING": str(self.landing),
+                "LAKEHOUSE_DB": str(self.db), "DBT_TARGET_PATH": str(self.root / "target"),
+                "DBT_LOG_PATH": str(self.root / "logs")}
+
+    def command(self, *args: str) -> list[str]:
+        return [str(DBT), *args, "--project-dir", str(PROJECT_DIR),
+                "--profiles-dir", str(PROJECT_DIR)]
+
+    def dbt(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(self.command(*args), cwd=PROJECT_DIR, env=self.env,
+                                capture_output=True, text=True)
+        if check and result.returncode != 0:
+            raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-5000:]}")
+        return result
+
+    def deliver(self, day: int | None = None) -> list[str]:
+        assert self.generated is not None
+        return deliver(self.generated, self.landing, day)
+
+    def sql(self, query: str) -> list[tuple[Any, ...]]:
+        con = duckdb.connect(str(self.db), read_only=True)
+        try:
+            return con.execute(query).fetchall()
+        finally:
+            con.close()
+
+    def one(self, query: str) -> Any:
+        return self.sql(query)[0][0]
