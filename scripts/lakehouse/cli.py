@@ -13,6 +13,8 @@ from pathlib import Path
 
 from .config import PROJECT_DIR, Settings
 
+SQL_DIRS = ("models", "tests", "analyses", "snapshots")
+
 
 def log(message: str) -> None:
     print(f"lakehouse: {message}", flush=True)
@@ -107,8 +109,8 @@ def cmd_test(args: argparse.Namespace) -> int:
     bin_dir = Path(sys.executable).parent
     steps: list[tuple[str, list[str]]] = [
         ("ruff", [str(bin_dir / "ruff"), "check", "scripts", "tests"]),
-        ("sqlfluff lint", [str(bin_dir / "sqlfluff"), "lint", "models", "tests", "analyses",
-                           "snapshots"]),
+        ("sqlfluff lint", [str(bin_dir / "sqlfluff"), "lint",
+                           *(d for d in SQL_DIRS if any((PROJECT_DIR / d).rglob("*.sql")))]),
     ]
     for name, command in steps:
         log(f"test step: {name}")
