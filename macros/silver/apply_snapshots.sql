@@ -1,0 +1,119 @@
+{#
+    AUTO CDC FROM SNAPSHOT (SCD type 2) over full extracts: every version of every key, with
+    `valid_from`/`valid_to` the extract dates. `snapshots` is a relation (CTE) with the key
+    columns, the row's attributes, `_extract_date`, `_ingested_at`, `_source_file` and
+    `_source_line`; each extract is a complete picture of the table on its date.
+    Each extract, in date order, is compared with the state before it: a key whose values
+    changed starts a version; a key missing from an extract starts a version with `is_deleted`
+    holding its last values (and a key that comes back starts a new version). Incremental runs
+    take only extracts ingested since the last run, and rewrite only the keys they change; use
+    with `delete+insert` on the key.
+#}
+{% macro apply_snapshots(snapshots, keys) %}
+    {%- set key_list = keys | join(', ') -%}
+    {%- set technical = ['_extract_date', '_ingested_at', '_source_file', '_source_line'] -%}
+    {%- set history_columns = ['valid_from', 'valid_to', 'is_current', 'is_deleted',
+                               '_source_file', '_source_line', '_ingested_at', '_applied_through'] -%}
+    with
+    new_rows as (
+        select
+            {{ key_list }},
+            _extract_date,
+            _ingested_at,
+            _source_file,
+            _source_line,
+            struct_pack(*columns(* exclude ({{ (keys + technical) | join(', ') }}))) as _row
+        from {{ snapshots }}
+        {% if is_incremental() %}
+            where _ingested_at > {{ silver_watermark() }}
+        {% endif %}
+    ),
+
+    new_dates as (
+        select distinct _extract_date from new_rows
+    ),
+
+    {% if is_incremental() %}
+        known as (
+            select
+                {{ key_list }},
+                valid_from as _at,
+                is_deleted,
+                _ingested_at,
+                _source_file,
+                _source_line,
+                struct_pack(*columns(* exclude ({{ (keys + history_columns) | join(', ') }})))
+                    as _row
+            from {{ this }}
+        ),
+    {% endif %}
+
+    involved_keys as (
+        select {{ key_list }} from new_rows
+        {% if is_incremental() %}
+            union
+            select {{ key_list }} from known where not is_deleted
+        {% endif %}
+    ),
+
+    observed as (
+        select
+            {% for key in keys %}k.{{ key }},{% endfor %}
+            d._extract_date::timestamp as _at,
+            r._row is null as is_deleted,
+            r._ingested_at,
+            r._source_file,
+            r._source_line,
+            r._row,
+            true as _is_new
+        from (select distinct {{ key_list }} from involved_keys) as k
+        cross join new_dates as d
+        left join new_rows as r
+            on {% for key in keys %}r.{{ key }} = k.{{ key }} and {% endfor %}
+            r._extract_date = d._extract_date
+    ),
+
+    observations as (
+        select * from observed
+        {% if is_incremental() %}
+            union all by name
+            select *, false as _is_new from known
+            where ({{ key_list }}) in (select ({{ key_list }}) from involved_keys)
+        {% endif %}
+    ),
+
+    filled as (
+        select
+            * exclude (_row),
+            coalesce(_row, last_value(_row ignore nulls) over (
+                partition by {{ key_list }} order by _at, _is_new
+                rows between unbounded preceding and current row
+            )) as _row
+        from observations
+    ),
+
+    changed as (
+        select * from filled
+        where _row is not null
+        qualify lag(hash(_row, is_deleted)) over (partition by {{ key_list }} order by _at, _is_new)
+            is distinct from hash(_row, is_deleted)
+    ),
+
+    changed_keys as (
+        select distinct {{ key_list }} from changed where _is_new
+    )
+
+    select
+        {{ key_list }},
+        unnest(_row),
+        _at as valid_from,
+        lead(_at) over (partition by {{ key_list }} order by _at) as valid_to,
+        lead(_at) over (partition by {{ key_list }} order by _at) is null as is_current,
+        is_deleted,
+        _source_file,
+        _source_line,
+        _ingested_at,
+        (select max(_ingested_at) from new_rows) as _applied_through
+    from changed
+    where ({{ key_list }}) in (select ({{ key_list }}) from changed_keys)
+{% endmacro %}

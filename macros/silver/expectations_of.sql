@@ -1,0 +1,26 @@
+{#
+    The expectations of a silver model, as declared in its YAML (`config.meta.expectations`:
+    a list of {name, expression, action}), with the actions overridden by the
+    `expectation_actions` variable where it names them (`{"<model>.<expectation>": action}`),
+    e.g. to escalate a `drop` to `fail` for one run. Actions are DLT's: warn, drop, fail.
+#}
+{% macro expectations_of(model_name) %}
+    {% if not execute %}{{ return([]) }}{% endif %}
+    {% set overrides = var('expectation_actions', {}) %}
+    {% set found = [] %}
+    {% for node in graph.nodes.values() %}
+        {% if node.resource_type == 'model' and node.name == model_name %}
+            {% for e in node.config.meta.get('expectations', []) %}
+                {% set action = overrides.get(model_name ~ '.' ~ e.name, e.action) %}
+                {% if action not in ('warn', 'drop', 'fail') %}
+                    {{ exceptions.raise_compiler_error(
+                        "expectation " ~ model_name ~ "." ~ e.name ~ ": action '" ~ action
+                        ~ "' is not one of warn, drop, fail") }}
+                {% endif %}
+                {% do found.append({'name': e.name, 'expression': e.expression,
+                                    'action': action}) %}
+            {% endfor %}
+        {% endif %}
+    {% endfor %}
+    {{ return(found) }}
+{% endmacro %}

@@ -1,0 +1,15 @@
+{#
+    The select of a `quarantine_<entity>` model: the rows of `checked` (an expectations-checked
+    model) applied since the quarantine last ran that an expectation with action drop keeps out
+    of the entity's table, with the names of the expectations they fail, the run id and time.
+#}
+{% macro quarantine_rows(checked) %}
+    select
+        * exclude (_dropped_by, _failed_by),
+        '{{ invocation_id }}' as _run_id,
+        now()::timestamp as _quarantined_at
+    from {{ checked }}
+    where
+        _applied_through > {{ silver_watermark() }}
+        and len(_dropped_by) > 0
+{% endmacro %}
