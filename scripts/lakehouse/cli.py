@@ -107,16 +107,20 @@ def cmd_test(args: argparse.Namespace) -> int:
     from .generator import deliver
 
     bin_dir = Path(sys.executable).parent
+    lint_dirs = [d for d in SQL_DIRS if any((PROJECT_DIR / d).rglob("*.sql"))]
     steps: list[tuple[str, list[str]]] = [
         ("ruff", [str(bin_dir / "ruff"), "check", "scripts", "tests"]),
-        ("sqlfluff lint", [str(bin_dir / "sqlfluff"), "lint",
-                           *(d for d in SQL_DIRS if any((PROJECT_DIR / d).rglob("*.sql")))]),
+        ("sqlfluff lint", [str(bin_dir / "sqlfluff"), "lint", *lint_dirs]),
     ]
-    for name, command in steps:
-        log(f"test step: {name}")
-        if subprocess.call(command, cwd=PROJECT_DIR) != 0:
-            log(f"test step failed: {name}")
-            return 1
+    with tempfile.TemporaryDirectory(prefix="lakehouse-lint-") as tmp:
+        # the dbt templater compiles the project: give it a scratch warehouse and landing zone
+        env = {**os.environ, "LAKEHOUSE_DB": f"{tmp}/lint.duckdb",
+               "LAKEHOUSE_LANDING": f"{tmp}/landing"}
+        for name, command in steps:
+            log(f"test step: {name}")
+            if subprocess.call(command, cwd=PROJECT_DIR, env=env) != 0:
+                log(f"test step failed: {name}")
+                return 1
     log("test step: dbt build on a small data set (sf=0.01, 3 days)")
     with tempfile.TemporaryDirectory(prefix="lakehouse-test-") as tmp:
         settings = Settings(db=Path(tmp) / "warehouse.duckdb", landing=Path(tmp) / "landing",

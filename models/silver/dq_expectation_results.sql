@@ -1,0 +1,72 @@
+{#
+    The local equivalent of the DLT event log's data-quality metrics: every run appends, per
+    silver model and expectation, how many of the rows it applied this run passed and failed.
+    Each model's batch is the rows applied since that model's last entry here (`batch_through`).
+#}
+{{ config(materialized='incremental', incremental_strategy='append') }}
+
+{%- set checked_models = {
+    'customers': ref('customers_checked'),
+    'orders': ref('orders_checked'),
+    'order_lines': ref('order_lines_checked'),
+    'parts': ref('parts_checked'),
+    'suppliers': ref('suppliers_checked'),
+    'part_suppliers': ref('part_suppliers_checked'),
+    'web_events': ref('web_events_checked'),
+} %}
+
+with
+
+{% for model_name, checked in checked_models.items() %}
+    {% set watermark = silver_watermark('batch_through', "model_name = '" ~ model_name ~ "'") %}
+    {{ model_name }}_batch as (
+        select
+            _failed_expectations,
+            _applied_through
+        from {{ checked }}
+        where _applied_through > {{ watermark }}
+    ),
+
+    {{ model_name }}_results as (
+        select
+            '{{ model_name }}' as model_name,
+            expectation.name as expectation_name,
+            expectation.action,
+            expectation.expression,
+            count(batch._applied_through) as rows_checked,
+            count(batch._applied_through) filter (
+                where not list_contains(batch._failed_expectations, expectation.name)
+            ) as passed_rows,
+            count(batch._applied_through) filter (
+                where list_contains(batch._failed_expectations, expectation.name)
+            ) as failed_rows,
+            coalesce(max(batch._applied_through), {{ watermark }}) as batch_through
+        from (
+            {% for e in expectations_of(model_name) %}
+                select
+                    '{{ e.name }}' as name,
+                    '{{ e.expression | replace("'", "''") }}' as expression,
+                    '{{ e.action }}' as action
+                {% if not loop.last %}union all{% endif %}
+            {% else %}
+                select null as name, null as expression, null as action where false
+            {% endfor %}
+        ) as expectation
+        left join {{ model_name }}_batch as batch on true
+        group by all
+    ),
+
+{% endfor %}
+
+results as (
+    {% for model_name in checked_models %}
+        select * from {{ model_name }}_results
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+)
+
+select
+    '{{ invocation_id }}' as run_id,
+    now()::timestamp as run_at,
+    *
+from results

@@ -1,0 +1,50 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_touched_keys',
+        unique_key=['order_id', 'line_number'],
+        history='order_lines_history',
+        on_schema_change='fail',
+    )
+}}
+
+-- depends_on: {{ ref('order_lines_history') }}
+
+with
+
+checked as (
+    select * from {{ ref('order_lines_checked') }}
+    where _applied_through > {{ silver_watermark() }}
+),
+
+applied as (
+    select
+        -- keys
+        order_id,
+        line_number,
+        part_id,
+        supplier_id,
+        -- attributes
+        quantity,
+        extended_price,
+        discount,
+        tax,
+        return_flag,
+        line_status,
+        ship_date,
+        commit_date,
+        receipt_date,
+        ship_instructions,
+        ship_mode,
+        comment,
+        -- technical
+        valid_from as _changed_at,
+        _lsn,
+        _applied_through
+    from checked
+    where
+        len(_dropped_by) = 0
+        and {{ expectations_fail_guard('checked', 'order_lines') }}
+)
+
+select * from applied

@@ -1,0 +1,43 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_touched_keys',
+        unique_key='order_id',
+        history='orders_history',
+        on_schema_change='fail',
+    )
+}}
+
+-- depends_on: {{ ref('orders_history') }}
+
+with
+
+checked as (
+    select * from {{ ref('orders_checked') }}
+    where _applied_through > {{ silver_watermark() }}
+),
+
+applied as (
+    select
+        -- keys
+        order_id,
+        customer_id,
+        -- attributes
+        order_status,
+        total_price,
+        order_date,
+        order_priority,
+        clerk,
+        ship_priority,
+        comment,
+        -- technical
+        valid_from as _changed_at,
+        _lsn,
+        _applied_through
+    from checked
+    where
+        len(_dropped_by) = 0
+        and {{ expectations_fail_guard('checked', 'orders') }}
+)
+
+select * from applied

@@ -1,0 +1,38 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_touched_keys',
+        unique_key=['part_id', 'supplier_id'],
+        history='part_suppliers_history',
+        on_schema_change='fail',
+    )
+}}
+
+-- depends_on: {{ ref('part_suppliers_history') }}
+
+with
+
+checked as (
+    select * from {{ ref('part_suppliers_checked') }}
+    where _applied_through > {{ silver_watermark() }}
+),
+
+applied as (
+    select
+        -- keys
+        part_id,
+        supplier_id,
+        -- attributes
+        available_quantity,
+        supply_cost,
+        comment,
+        -- technical
+        valid_from as _changed_at,
+        _applied_through
+    from checked
+    where
+        len(_dropped_by) = 0
+        and {{ expectations_fail_guard('checked', 'part_suppliers') }}
+)
+
+select * from applied

@@ -1,0 +1,42 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_touched_keys',
+        unique_key='part_id',
+        history='parts_history',
+        on_schema_change='fail',
+    )
+}}
+
+-- depends_on: {{ ref('parts_history') }}
+
+with
+
+checked as (
+    select * from {{ ref('parts_checked') }}
+    where _applied_through > {{ silver_watermark() }}
+),
+
+applied as (
+    select
+        -- keys
+        part_id,
+        -- attributes
+        part_name,
+        manufacturer,
+        brand,
+        part_type,
+        size,
+        container,
+        retail_price,
+        comment,
+        -- technical
+        valid_from as _changed_at,
+        _applied_through
+    from checked
+    where
+        len(_dropped_by) = 0
+        and {{ expectations_fail_guard('checked', 'parts') }}
+)
+
+select * from applied

@@ -1,0 +1,40 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_touched_keys',
+        unique_key='supplier_id',
+        history='suppliers_history',
+        on_schema_change='fail',
+    )
+}}
+
+-- depends_on: {{ ref('suppliers_history') }}
+
+with
+
+checked as (
+    select * from {{ ref('suppliers_checked') }}
+    where _applied_through > {{ silver_watermark() }}
+),
+
+applied as (
+    select
+        -- keys
+        supplier_id,
+        nation_id,
+        -- attributes
+        supplier_name,
+        address,
+        phone,
+        account_balance,
+        comment,
+        -- technical
+        valid_from as _changed_at,
+        _applied_through
+    from checked
+    where
+        len(_dropped_by) = 0
+        and {{ expectations_fail_guard('checked', 'suppliers') }}
+)
+
+select * from applied

@@ -1,0 +1,24 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+    )
+}}
+
+with
+
+checked as (
+    select * from {{ ref('web_events_checked') }}
+    where _applied_through > {{ silver_watermark() }}
+),
+
+applied as (
+    select * exclude (_failed_expectations, _dropped_by, _failed_by, _event_time_watermark)
+    from checked
+    where
+        len(_dropped_by) = 0
+        and {{ expectations_fail_guard('checked', 'web_events') }}
+)
+
+select * from applied
