@@ -102,6 +102,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_time_travel(args: argparse.Namespace) -> int:
+    """Print a history model or snapshot as of a time, through the `as_of` macro (dbt show)."""
+    from .dbt import dbt
+
+    Settings.from_env().export()
+    as_of = args.as_of.replace("'", "''")
+    query = (f"select * from {{{{ as_of(ref('{args.table}'), \"timestamp '{as_of}'\") }}}} as t"
+             + (f" where {args.where}" if args.where else "") + " order by all")
+    return dbt(["show", "--inline", query, "--limit", str(args.limit), "--quiet",
+                *(["--output", "json"] if args.json else [])])
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     """ruff, sqlfluff lint, dbt build on a small data set, pytest; stops at the first failure."""
     from .generator import deliver
@@ -191,6 +203,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="at most N new files per feed per dbt build; builds repeat until "
                         "nothing is pending (Auto Loader maxFilesPerTrigger + AvailableNow)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("time-travel", help="a table as it was at a time (history or snapshot)",
+                       description="Print the rows of a history model (source time: commit "
+                       "time or extract date) or of a dbt snapshot (build time) as they were at "
+                       "--as-of, through the as_of() macro.")
+    p.add_argument("--table", required=True,
+                   help="a history model or snapshot, e.g. customers_history, parts_snapshot")
+    p.add_argument("--as-of", required=True, help="a timestamp, e.g. '1998-08-05 12:00' (UTC)")
+    p.add_argument("--where", help="a SQL filter on the rows, e.g. 'customer_id = 7'")
+    p.add_argument("--limit", type=int, default=50, help="rows to print (default 50, -1 all)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_time_travel)
 
     p = sub.add_parser("test", help="the full test suite (ruff, sqlfluff, dbt build, pytest)",
                        description="Run ruff, sqlfluff lint, dbt build on a small generated "

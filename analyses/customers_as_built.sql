@@ -1,0 +1,4 @@
+-- Time travel by build time: silver.customers as the snapshot saw it at a build. Replace the
+-- timestamp with one between two of your builds (dbt_valid_from values of the snapshot).
+select *
+from {{ as_of(ref('customers_snapshot'), "now()::timestamp") }} as customers
