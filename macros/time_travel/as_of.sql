@@ -12,6 +12,11 @@
     {% if not execute %}{{ return('(select 1)') }}{% endif %}
     {% set columns = adapter.get_columns_in_relation(relation) | map(attribute='name')
         | map('lower') | list %}
+    {% if not columns %}
+        {# not built yet (e.g. compiling before the first build): go by the naming convention #}
+        {% set columns = ['dbt_valid_from', 'dbt_is_deleted'] if relation.identifier.endswith('_snapshot')
+            else ['valid_from'] %}
+    {% endif %}
     {% if 'dbt_valid_from' in columns %}
         (
             select * exclude (dbt_scd_id, dbt_updated_at, dbt_valid_from, dbt_valid_to

@@ -1,0 +1,35 @@
+-- An order's total equals the sum of its live lines (price after discount, tax included),
+-- within two cents per line (dbgen truncates each line's amounts to the cent). Warn when
+-- some orders disagree: CDC delivers orders and lines separately, so they may disagree until
+-- both have arrived, and a line dropped by an expectation leaves its order short. Error only
+-- when the disagreement is widespread (a broken feed, not a few rows in flight).
+{{ config(severity='error', warn_if='>0', error_if='>100') }}
+
+with
+
+orders as (
+    select * from {{ ref('orders') }}
+),
+
+order_lines as (
+    select * from {{ ref('order_lines') }}
+),
+
+line_totals as (
+    select
+        order_id,
+        sum(extended_price * (1 + tax) * (1 - discount)) as lines_total,
+        count(*) as line_count
+    from order_lines
+    group by order_id
+)
+
+select
+    orders.order_id,
+    orders.total_price,
+    line_totals.lines_total
+from orders
+left join line_totals on orders.order_id = line_totals.order_id
+where
+    abs(orders.total_price - coalesce(line_totals.lines_total, 0))
+    > 0.02 * coalesce(line_totals.line_count, 1)
