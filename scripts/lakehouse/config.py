@@ -16,6 +16,7 @@ DEFAULTS = {
     "LAKEHOUSE_DB": "data/lakehouse.duckdb",
     "LAKEHOUSE_LANDING": "data/landing",
     "LAKEHOUSE_GENERATED": "data/generated",
+    "LAKEHOUSE_EXTERNAL_DB": "data/generated/external/crm.sqlite",
 }
 
 
@@ -29,6 +30,7 @@ class Settings:
     db: Path
     landing: Path
     generated: Path
+    external_db: Path | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -36,6 +38,7 @@ class Settings:
             db=_path("LAKEHOUSE_DB"),
             landing=_path("LAKEHOUSE_LANDING"),
             generated=_path("LAKEHOUSE_GENERATED"),
+            external_db=_path("LAKEHOUSE_EXTERNAL_DB"),
         )
 
     def export(self) -> None:
@@ -43,5 +46,7 @@ class Settings:
         os.environ["LAKEHOUSE_DB"] = str(self.db)
         os.environ["LAKEHOUSE_LANDING"] = str(self.landing)
         os.environ["LAKEHOUSE_GENERATED"] = str(self.generated)
+        os.environ["LAKEHOUSE_EXTERNAL_DB"] = str(
+            self.external_db or self.generated / "external" / "crm.sqlite")
         self.db.parent.mkdir(parents=True, exist_ok=True)
         self.landing.mkdir(parents=True, exist_ok=True)

@@ -3,9 +3,11 @@ temporary landing zone, dbt run as a user runs it)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import signal
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -231,3 +233,29 @@ def test_max_files_per_run_bounds_a_run_and_the_loop_takes_everything(wh: Wareho
         runs += 1
     assert runs == max(len(list(wh.landing.glob(p))) for p in feeds().values())
     assert fingerprint(wh, technical=False) == fingerprint(reference, technical=False)
+
+
+def test_attached_database_is_read_incrementally_and_read_only(wh: Warehouse) -> None:
+    crm = wh.root / "crm.sqlite"
+    shutil.copyfile(wh.external_db, crm)
+    wh.external_db = crm
+    digest = hashlib.sha256(crm.read_bytes()).hexdigest()
+    wh.dbt("run", "--select", "ext_loyalty_members")
+    with sqlite3.connect(crm) as con:
+        members = con.execute("select count(*) from loyalty_members").fetchone()[0]
+    assert wh.one("select count(*) from bronze.ext_loyalty_members") == members > 0
+    assert hashlib.sha256(crm.read_bytes()).hexdigest() == digest  # attached read-only
+    with sqlite3.connect(crm) as con:  # the operational system moves on
+        con.execute("update loyalty_members set points = points + 1, "
+                    "updated_at = '1998-08-03 10:00:00' where customer_key in "
+                    "(select customer_key from loyalty_members order by customer_key limit 2)")
+        con.execute("insert into loyalty_members values "
+                    "(999999, 'gold', 5, '1998-08-03', '1998-08-03 11:00:00')")
+    wh.dbt("run", "--select", "ext_loyalty_members")
+    assert wh.one("select count(*) from bronze.ext_loyalty_members") == members + 3
+    wh.dbt("run", "--select", "ext_loyalty_members")
+    assert wh.one("select count(*) from bronze.ext_loyalty_members") == members + 3
+    # without the database the table still exists, empty on a first run
+    other = Warehouse(wh.root / "no-crm")
+    other.dbt("run", "--select", "ext_loyalty_members")
+    assert other.one("select count(*) from bronze.ext_loyalty_members") == 0

@@ -22,12 +22,14 @@ class Warehouse:
         self.generated = generated
         self.landing = root / "landing"
         self.db = root / "warehouse.duckdb"
+        self.external_db = (generated or root) / "external" / "crm.sqlite"
         self.landing.mkdir(parents=True, exist_ok=True)
 
     @property
     def env(self) -> dict[str, str]:
         return {**os.environ, "LAKEHOUSE_LANDING": str(self.landing),
                 "LAKEHOUSE_DB": str(self.db), "DBT_TARGET_PATH": str(self.root / "target"),
+                "LAKEHOUSE_EXTERNAL_DB": str(self.external_db),
                 "DBT_LOG_PATH": str(self.root / "logs")}
 
     def command(self, *args: str) -> list[str]:

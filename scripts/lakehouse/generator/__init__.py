@@ -4,6 +4,7 @@
 - `landing/`: every file of the landing-zone contract (`full/`, `cdc/`, `events/`), as the
   source would deliver them over the simulated days;
 - `truth/`: the exact final state, version history and defect counts (see `truth.py`);
+- `external/crm.sqlite`: an operational database for bronze's attached-database path;
 - `manifest.json`: the parameters and, per file, the day it describes and the day it arrives.
 `deliver()` copies the files that have arrived by a given day into a landing zone.
 """
@@ -24,6 +25,7 @@ import duckdb
 from . import rates as r
 from .clickstream import write_clickstream
 from .debezium import CdcWriter
+from .external import write_crm
 from .simulate import Simulation
 from .truth import write_truth
 
@@ -49,7 +51,7 @@ def generate(out: Path, sf: float = 0.1, days: int = 7, seed: int = 42,
     """Simulate the source for `days` days after day 0 and write landing files and truth."""
     params = {"sf": sf, "days": days, "seed": seed, "generator_version": GENERATOR_VERSION}
     out.mkdir(parents=True, exist_ok=True)
-    for sub in ("landing", "truth", "manifest.json"):
+    for sub in ("landing", "truth", "external", "manifest.json"):
         target = out / sub
         if target.is_dir():
             shutil.rmtree(target)
@@ -85,6 +87,7 @@ def generate(out: Path, sf: float = 0.1, days: int = 7, seed: int = 42,
     web_files, web_truth, web_counts = write_clickstream(landing, days, sf, seed, customers, parts)
     files += web_files
     step(f"web clickstream: {web_counts['events']} events in {web_counts['files']} files")
+    step(f"external CRM database: {write_crm(out, customers, seed)} loyalty members")
     defects = {
         "cdc": {t: dict(writer.counts[t]) for t in r.CDC_TABLES},
         "source": injected,
