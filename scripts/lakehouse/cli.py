@@ -114,6 +114,17 @@ def cmd_time_travel(args: argparse.Namespace) -> int:
                 *(["--output", "json"] if args.json else [])])
 
 
+def cmd_bench_ingest(args: argparse.Namespace) -> int:
+    from .bench_ingest import bench_ingest, report
+
+    rows = bench_ingest(args.sizes, lines=args.lines, repeats=args.repeats,
+                        log=lambda m: log(m))
+    print(report(rows))
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
+    return 0
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     """ruff, sqlfluff lint, dbt build on a small data set, pytest; stops at the first failure."""
     from .generator import deliver
@@ -215,6 +226,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=50, help="rows to print (default 50, -1 all)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_time_travel)
+
+    p = sub.add_parser("bench-ingest", help="benchmark: one new file on top of N ingested",
+                       description="Time one bronze run that takes 1 new landing file on top of "
+                       "N files already ingested, for each N; reports model and wall seconds, "
+                       "rows/s and the ratio to the smallest N (should stay near 1).")
+    p.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000],
+                   help="values of N (default 10 100 1000)")
+    p.add_argument("--lines", type=int, default=1000, help="lines per file (default 1000)")
+    p.add_argument("--repeats", type=int, default=3, help="timed runs per N (default 3)")
+    p.add_argument("--json", help="also write the figures to this JSON file")
+    p.set_defaults(func=cmd_bench_ingest)
 
     p = sub.add_parser("test", help="the full test suite (ruff, sqlfluff, dbt build, pytest)",
                        description="Run ruff, sqlfluff lint, dbt build on a small generated "

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from lakehouse.bench_ingest import bench_ingest, report
 from lakehouse.config import PROJECT_DIR
 from lakehouse.generator import rates as r
 from lakehouse.landing import feeds, pending_files
@@ -259,3 +260,11 @@ def test_attached_database_is_read_incrementally_and_read_only(wh: Warehouse) ->
     other = Warehouse(wh.root / "no-crm")
     other.dbt("run", "--select", "ext_loyalty_members")
     assert other.one("select count(*) from bronze.ext_loyalty_members") == 0
+
+
+def test_ingest_benchmark_smoke() -> None:
+    rows = bench_ingest([2, 6], lines=20, repeats=1, log=lambda _: None)
+    assert [r["n_ingested"] for r in rows] == [2, 6]
+    assert rows[0]["ratio_to_smallest_n"] == 1.0
+    assert all(r["model_seconds"] > 0 and r["rows_per_second"] > 0 for r in rows)
+    assert "| 6 |" in report(rows)
