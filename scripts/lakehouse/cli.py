@@ -125,6 +125,17 @@ def cmd_bench_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_cdc(args: argparse.Namespace) -> int:
+    from .bench_cdc import bench_cdc, report
+
+    generated = Path(args.source) if args.source else Settings.from_env().generated
+    result = bench_cdc(generated, Path(args.work), log=lambda m: log(m))
+    print(report(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2, default=str) + "\n")
+    return 0
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     """ruff, sqlfluff lint, dbt build on a small data set, pytest; stops at the first failure."""
     from .generator import deliver
@@ -237,6 +248,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=3, help="timed runs per N (default 3)")
     p.add_argument("--json", help="also write the figures to this JSON file")
     p.set_defaults(func=cmd_bench_ingest)
+
+    p = sub.add_parser("bench-cdc", help="benchmark: a day of CDC against a full build",
+                       description="Build bronze+silver from all but the last day of a "
+                       "generated data set, then apply the last day; report per-layer times, "
+                       "the increment's share of the full build, and DELETE+INSERT vs MERGE "
+                       "for applying the day to silver.order_lines.")
+    p.add_argument("--source", help="generated data set (default $LAKEHOUSE_GENERATED)")
+    p.add_argument("--work", default="/tmp/lakehouse-bench-cdc", help="scratch directory")
+    p.add_argument("--json", help="also write the figures to this JSON file")
+    p.set_defaults(func=cmd_bench_cdc)
 
     p = sub.add_parser("test", help="the full test suite (ruff, sqlfluff, dbt build, pytest)",
                        description="Run ruff, sqlfluff lint, dbt build on a small generated "
