@@ -1,0 +1,56 @@
+with
+
+orders as (
+    select * from {{ ref('orders') }}
+),
+
+order_lines as (
+    select * from {{ ref('order_lines') }}
+),
+
+web_events as (
+    select * from {{ ref('web_events') }}
+),
+
+every_date as (
+    select order_date as date_day from orders
+    union all
+    select ship_date from order_lines
+    union all
+    select commit_date from order_lines
+    union all
+    select receipt_date from order_lines
+    union all
+    select cast(event_at as date) from web_events
+),
+
+bounds as (
+    select
+        min(date_day) as first_date,
+        max(date_day) as last_date
+    from every_date
+),
+
+days as (
+    {{ date_spine('(select first_date from bounds)', '(select last_date from bounds)') }}
+),
+
+calendar as (
+    select
+        -- keys
+        date_day,
+        -- calendar
+        cast(extract(year from date_day) as integer) as year_number,
+        cast(extract(quarter from date_day) as integer) as quarter_number,
+        cast(extract(month from date_day) as integer) as month_number,
+        monthname(date_day) as month_name,
+        cast(extract(week from date_day) as integer) as iso_week_number,
+        cast(extract(isodow from date_day) as integer) as day_of_week_number,
+        dayname(date_day) as day_name,
+        extract(isodow from date_day) in (6, 7) as is_weekend,
+        cast({{ dbt.date_trunc('month', 'date_day') }} as date) as month_start_date,
+        cast({{ dbt.date_trunc('quarter', 'date_day') }} as date) as quarter_start_date
+    from days
+)
+
+select * from calendar
