@@ -15,10 +15,10 @@ funnel as (
         count(*) filter (where checkouts > 0) as sessions_with_checkout,
         count(*) filter (where purchases > 0) as sessions_with_purchase,
         -- events
-        sum(product_views) as product_views,
-        sum(add_to_carts) as add_to_carts,
-        sum(checkouts) as checkouts,
-        sum(purchases) as purchases
+        cast(sum(product_views) as bigint) as product_views,
+        cast(sum(add_to_carts) as bigint) as add_to_carts,
+        cast(sum(checkouts) as bigint) as checkouts,
+        cast(sum(purchases) as bigint) as purchases
     from sessions
     group by cast(started_at as date)
 )

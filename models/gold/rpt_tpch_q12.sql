@@ -8,10 +8,8 @@ order_lines as (
 report as (
     select
         ship_mode,
-        sum(case when order_priority in ('1-URGENT', '2-HIGH') then 1 else 0 end)
-            as high_line_count,
-        sum(case when order_priority not in ('1-URGENT', '2-HIGH') then 1 else 0 end)
-            as low_line_count
+        count(*) filter (where order_priority in ('1-URGENT', '2-HIGH')) as high_line_count,
+        count(*) filter (where order_priority not in ('1-URGENT', '2-HIGH')) as low_line_count
     from order_lines
     where
         ship_mode in ('MAIL', 'SHIP')
