@@ -18,4 +18,13 @@ if [ ! -f "$stamp" ]; then
     rm -f .venv/.installed-*
     touch "$stamp"
 fi
+if [ "${1:-}" = "test" ] && ! command -v chromium >/dev/null 2>&1; then
+    # the docs site test drives Debian's headless Chromium
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+        echo "bootstrap: installing chromium (Debian package) for the docs site test"
+        apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+        echo "bootstrap: chromium is missing; install Debian's chromium package for the docs test" >&2
+    fi
+fi
 exec .venv/bin/lakehouse "$@"

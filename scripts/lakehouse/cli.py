@@ -102,6 +102,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    """Generate the dbt docs site (lineage: landing files -> bronze -> silver -> gold ->
+    exposures) and, with --serve, serve it on localhost."""
+    from .dbt import dbt, dbt_ok
+
+    Settings.from_env().export()
+    dbt_ok(["docs", "generate"])
+    if args.serve:
+        log(f"serving the docs on http://127.0.0.1:{args.port} (Ctrl-C to stop)")
+        return dbt(["docs", "serve", "--port", str(args.port), "--host", "127.0.0.1",
+                    "--no-browser"])
+    return 0
+
+
 def cmd_time_travel(args: argparse.Namespace) -> int:
     """Print a history model or snapshot as of a time, through the `as_of` macro (dbt show)."""
     from .dbt import dbt
@@ -225,6 +239,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="at most N new files per feed per dbt build; builds repeat until "
                         "nothing is pending (Auto Loader maxFilesPerTrigger + AvailableNow)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("docs", help="generate (and serve) the dbt docs: lineage browser",
+                       description="dbt docs generate; with --serve, dbt docs serve on "
+                       "127.0.0.1. The lineage graph runs from the landing sources to the gold "
+                       "exposures.")
+    p.add_argument("--serve", action="store_true", help="serve the site after generating it")
+    p.add_argument("--port", type=int, default=8080, help="port for --serve (default 8080)")
+    p.set_defaults(func=cmd_docs)
 
     p = sub.add_parser("time-travel", help="a table as it was at a time (history or snapshot)",
                        description="Print the rows of a history model (source time: commit "
