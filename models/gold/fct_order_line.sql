@@ -12,7 +12,6 @@
 }}
 
 -- depends_on: {{ ref('order_lines_history') }}
--- depends_on: {{ ref('orders_history') }}
 
 with
 
@@ -36,14 +35,22 @@ suppliers as (
     select * from {{ ref('dim_supplier') }}
 ),
 
+orders_history as (
+    select * from {{ ref('orders_history') }}
+),
+
+touched_orders as (
+    -- orders that changed since the last run, deletes included (as the strategy sees them)
+    select order_id from orders_history
+    where _applied_through > {{ silver_watermark() }}
+),
+
 touched as (
     -- lines whose line or whose order changed since the last run (all lines on a first run)
-    select order_lines.*
-    from order_lines
-    left join orders on order_lines.order_id = orders.order_id
+    select * from order_lines
     where
-        order_lines._applied_through > {{ silver_watermark() }}
-        or orders._applied_through > {{ silver_watermark() }}
+        _applied_through > {{ silver_watermark() }}
+        or order_id in (select touched_orders.order_id from touched_orders)
 ),
 
 facts as (

@@ -77,25 +77,28 @@ def test_killed_ingestion_reruns_to_the_uninterrupted_result(tmp_path: Path, gen
     reference.deliver()
     reference.dbt("run", *BRONZE)
     expected = fingerprint(reference, technical=False)
-    partial_seen = False
-    for delay in (1.5, 3.0, 4.5):
-        wh = Warehouse(tmp_path / f"killed-{delay}", generated)
+    files = len([p for p in reference.landing.rglob("*") if p.is_file()])
+    # kill -9 the moment dbt starts a feed model (earlier feeds are committed, this one is not),
+    # or a moment into it (most likely inside its transaction)
+    for victim, delay in (("full_lineitem", 0.0), ("cdc_orders", 0.0), ("web_events_raw", 0.0),
+                          ("full_lineitem", 0.15)):
+        wh = Warehouse(tmp_path / f"killed-{victim}-{delay}", generated)
         wh.deliver()
         process = subprocess.Popen(wh.command("run", *BRONZE, "--threads", "1"), cwd=PROJECT_DIR,
-                                   env=wh.env, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
-        time.sleep(delay)
-        process.send_signal(signal.SIGKILL)
+                                   env=wh.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                   text=True)
+        assert process.stdout is not None
+        for line in process.stdout:
+            if f"START sql incremental model bronze.{victim} " in line:
+                time.sleep(delay)
+                process.send_signal(signal.SIGKILL)
+                break
         process.wait()
-        if wh.db.exists():
-            try:
-                files = wh.one("select count(*) from bronze.ingest_ledger")
-                partial_seen |= 0 < files < len(list(wh.landing.rglob("*.*")))
-            except Exception:
-                pass
+        assert process.returncode == -signal.SIGKILL, f"dbt finished before {victim} started"
+        ledger = wh.one("select count(*) from bronze.ingest_ledger")
+        assert 0 < ledger < files, f"killed at {victim}: {ledger} of {files} files in the ledger"
         wh.dbt("run", *BRONZE)
-        assert fingerprint(wh, technical=False) == expected, f"killed after {delay}s"
-    assert partial_seen, "no kill landed in the middle of an ingestion"
+        assert fingerprint(wh, technical=False) == expected, f"killed in {victim}"
 
 
 def test_every_line_is_accounted_for(wh: Warehouse, generated: Path) -> None:
