@@ -16,16 +16,21 @@
     {%- set key_list = keys | join(', ') -%}
     {%- set technical = ['_changed_at', '_lsn', '_op', '_ingested_at', '_source_file', '_source_line'] -%}
     with
+    {% if is_incremental() %}
+        touched_keys as (
+            select distinct {{ key_list }} from {{ changes }}
+            where _ingested_at > {{ silver_watermark() }}
+        ),
+    {% endif %}
+
     batch as (
         select
-            *,
-            max(_ingested_at) over () as _applied_through
+            {{ changes }}.*,
+            max({{ changes }}._ingested_at) over () as _applied_through
         from {{ changes }}
         {% if is_incremental() %}
-            where ({{ key_list }}) in (
-                select ({{ key_list }}) from {{ changes }}
-                where _ingested_at > {{ silver_watermark() }}
-            )
+            -- a join on the key columns, not a row-value IN: it hashes plain columns
+            inner join touched_keys using ({{ key_list }})
         {% endif %}
     ),
 
