@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from .config import PROJECT_DIR, Settings
@@ -63,31 +62,50 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_pipeline(settings: Settings, docs: bool = True, max_files_per_run: int | None = None) -> None:
-    """Everything pending in the landing zone through bronze, silver and gold, with tests.
+def run_pipeline(settings: Settings, docs: bool = True, max_files_per_run: int | None = None,
+                 variables: dict | None = None, publish_to: Path | None = None) -> None:
+    """Everything pending in the landing zone through bronze, silver and gold, with tests; then
+    (when `publish_to` is given and the build succeeded) publish gold for BI tools.
 
     Like Auto Loader's trigger AvailableNow: with `max_files_per_run` each dbt build takes at
-    most that many new files per feed, and builds repeat until nothing is pending.
+    most that many new files per feed, and builds repeat until nothing is pending. Every run is
+    recorded in `ops.run_history`, failed ones too.
     """
     from .dbt import dbt_ok
     from .landing import pending_files
+    from .run_history import RunRecorder
 
     settings.export()
-    started = time.monotonic()
-    log(f"build: landing={settings.landing} warehouse={settings.db}")
-    args = ["build"]
-    if max_files_per_run:
-        args += ["--vars", json.dumps({"max_files_per_run": max_files_per_run})]
-    for attempt in range(1, 10_000):
-        waiting = sum(len(f) for f in pending_files(settings.landing, settings.db).values())
-        log(f"build #{attempt}: {waiting} landing file(s) pending")
-        dbt_ok(args)
-        left = sum(len(f) for f in pending_files(settings.landing, settings.db).values())
-        if left == 0 or left >= waiting:
-            break
-    if docs:
-        dbt_ok(["docs", "generate"])
-    log(f"run finished in {time.monotonic() - started:.1f}s")
+    recorder = RunRecorder(settings.db)
+    log(f"build: landing={settings.landing} warehouse={settings.db} run_id={recorder.run_id}")
+    variables = {**(variables or {}),
+                 **({"max_files_per_run": max_files_per_run} if max_files_per_run else {})}
+    args = ["build", *(["--vars", json.dumps(variables)] if variables else [])]
+    try:
+        for attempt in range(1, 10_000):
+            waiting = sum(len(f) for f in pending_files(settings.landing, settings.db).values())
+            log(f"build #{attempt}: {waiting} landing file(s) pending")
+            try:
+                dbt_ok(args)
+            finally:
+                recorder.add_dbt_results()
+            left = sum(len(f) for f in pending_files(settings.landing, settings.db).values())
+            if left == 0 or left >= waiting:
+                break
+        if docs:
+            dbt_ok(["docs", "generate"])
+    except SystemExit:
+        recorder.finish("failed", published=False)
+        log("run failed: nothing published")
+        raise
+    recorder.finish("success", published=publish_to is not None)
+    if publish_to is not None:
+        from .publish import publish
+
+        served = publish(settings.db, publish_to, recorder.target / "manifest.json",
+                         recorder.run_id)
+        log(f"published gold to {served} and {publish_to / 'parquet'}")
+    log(f"run {recorder.run_id} finished in {recorder.seconds():.1f}s")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -98,7 +116,29 @@ def cmd_run(args: argparse.Namespace) -> int:
         generate_if_needed(settings.generated, args.sf, args.days, args.seed)
         delivered = deliver(settings.generated, settings.landing)
         log(f"delivered {len(delivered)} new file(s) into {settings.landing}")
-    run_pipeline(settings, docs=not args.no_docs, max_files_per_run=args.max_files_per_run)
+    run_pipeline(settings, docs=not args.no_docs, max_files_per_run=args.max_files_per_run,
+                 variables=json.loads(args.vars) if args.vars else None,
+                 publish_to=None if args.no_publish else settings.serving)
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """Print the latest runs from ops.run_history (Workflows' run history)."""
+    import duckdb
+
+    settings = Settings.from_env()
+    con = duckdb.connect(str(settings.db), read_only=True)
+    try:
+        rows = con.execute(
+            "select run_id, started_at, ended_at, status, files_ingested, models_ok, "
+            "models_failed, published from ops.run_history order by started_at desc limit ?",
+            [args.limit]).fetchall()
+    finally:
+        con.close()
+    print("| run_id | started_at | ended_at | status | files | models ok | failed | published |")
+    print("| --- | --- | --- | --- | ---: | ---: | ---: | --- |")
+    for row in rows:
+        print("| " + " | ".join(str(v) for v in row) + " |")
     return 0
 
 
@@ -235,10 +275,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="generate (sf/days/seed below) and deliver all files first")
     data_options(p)
     p.add_argument("--no-docs", action="store_true", help="skip dbt docs generate")
+    p.add_argument("--vars", help="dbt variables for the build, as JSON (e.g. expectation "
+                                  "overrides)")
+    p.add_argument("--no-publish", action="store_true",
+                   help="do not publish gold to the serving location")
     p.add_argument("--max-files-per-run", type=int, metavar="N",
                    help="at most N new files per feed per dbt build; builds repeat until "
                         "nothing is pending (Auto Loader maxFilesPerTrigger + AvailableNow)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("history", help="the run history (ops.run_history)",
+                       description="Print the latest runs: id, times, status, files ingested, "
+                       "models, whether gold was published.")
+    p.add_argument("--limit", type=int, default=20, help="runs to show (default 20)")
+    p.set_defaults(func=cmd_history)
 
     p = sub.add_parser("docs", help="generate (and serve) the dbt docs: lineage browser",
                        description="dbt docs generate; with --serve, dbt docs serve on "

@@ -17,6 +17,7 @@ DEFAULTS = {
     "LAKEHOUSE_LANDING": "data/landing",
     "LAKEHOUSE_GENERATED": "data/generated",
     "LAKEHOUSE_EXTERNAL_DB": "data/generated/external/crm.sqlite",
+    "LAKEHOUSE_SERVING": "data/serving",
 }
 
 
@@ -31,6 +32,7 @@ class Settings:
     landing: Path
     generated: Path
     external_db: Path | None = None
+    serving: Path | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -39,6 +41,7 @@ class Settings:
             landing=_path("LAKEHOUSE_LANDING"),
             generated=_path("LAKEHOUSE_GENERATED"),
             external_db=_path("LAKEHOUSE_EXTERNAL_DB"),
+            serving=_path("LAKEHOUSE_SERVING"),
         )
 
     def export(self) -> None:

@@ -1,0 +1,85 @@
+"""The run history (Databricks Workflows' run history, DESCRIBE HISTORY): one row per
+`lakehouse run` in the warehouse's `ops.run_history`, with per-model status, timing and rows
+affected from dbt's run_results.json, and the landing files the run ingested."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from .config import PROJECT_DIR
+
+DDL = """
+create schema if not exists ops;
+create table if not exists ops.run_history (
+    run_id varchar primary key,
+    started_at timestamp,
+    ended_at timestamp,
+    status varchar,
+    dbt_invocations varchar[],
+    files_ingested bigint,
+    models_ok bigint,
+    models_failed bigint,
+    models json,
+    published boolean
+);
+"""
+
+
+class RunRecorder:
+    def __init__(self, db: Path) -> None:
+        self.db = db
+        self.run_id = uuid.uuid4().hex[:12]
+        self.started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        self.started = time.monotonic()
+        self.target = Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_DIR / "target")
+        self.invocations: list[str] = []
+        self.models: list[dict[str, Any]] = []
+
+    def seconds(self) -> float:
+        return time.monotonic() - self.started
+
+    def add_dbt_results(self) -> None:
+        """Collect the results of the dbt command that just ran (if it wrote any)."""
+        path = self.target / "run_results.json"
+        if not path.exists():
+            return
+        results = json.loads(path.read_text())
+        invocation = results["metadata"]["invocation_id"]
+        if invocation in self.invocations:
+            return
+        self.invocations.append(invocation)
+        for r in results["results"]:
+            self.models.append({
+                "node": r["unique_id"], "status": r["status"],
+                "seconds": round(r["execution_time"], 3),
+                "rows_affected": (r.get("adapter_response") or {}).get("rows_affected"),
+            })
+
+    def finish(self, status: str, published: bool) -> None:
+        ok = sum(m["status"] in ("success", "pass") for m in self.models)
+        failed = sum(m["status"] in ("error", "fail") for m in self.models)
+        con = duckdb.connect(str(self.db))
+        try:
+            con.execute(DDL)
+            files = 0
+            if self.invocations and con.execute(
+                    "select count(*) from duckdb_tables() where schema_name = 'bronze' "
+                    "and table_name = 'ingest_ledger'").fetchone()[0]:  # type: ignore[index]
+                files = con.execute("select count(*) from bronze.ingest_ledger "
+                                    "where list_contains(?, run_id)",
+                                    [self.invocations]).fetchone()[0]  # type: ignore[index]
+            con.execute("insert into ops.run_history values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [self.run_id, self.started_at,
+                         dt.datetime.now(dt.UTC).replace(tzinfo=None), status,
+                         self.invocations, files, ok, failed, json.dumps(self.models),
+                         published])
+        finally:
+            con.close()
