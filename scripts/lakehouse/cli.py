@@ -122,6 +122,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """Start the executive dashboard (Streamlit) on the published serving copy."""
+    Settings.from_env().export()
+    app = Path(__file__).with_name("dashboard.py")
+    return subprocess.call([str(Path(sys.executable).parent / "streamlit"), "run", str(app),
+                            "--server.port", str(args.port), "--server.address", "127.0.0.1",
+                            "--server.headless", "true",
+                            "--browser.gatherUsageStats", "false"])
+
+
 def cmd_history(args: argparse.Namespace) -> int:
     """Print the latest runs from ops.run_history (Workflows' run history)."""
     import duckdb
@@ -283,6 +293,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="at most N new files per feed per dbt build; builds repeat until "
                         "nothing is pending (Auto Loader maxFilesPerTrigger + AvailableNow)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("dashboard", help="the executive dashboard (Streamlit, read-only)",
+                       description="Serve the executive dashboard on 127.0.0.1: it reads only "
+                       "the published serving copy ($LAKEHOUSE_SERVING), read-only.")
+    p.add_argument("--port", type=int, default=8501, help="port (default 8501)")
+    p.set_defaults(func=cmd_dashboard)
 
     p = sub.add_parser("history", help="the run history (ops.run_history)",
                        description="Print the latest runs: id, times, status, files ingested, "

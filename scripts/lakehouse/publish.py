@@ -82,6 +82,8 @@ def publish(warehouse: Path, serving: Path, manifest_path: Path, run_id: str | N
                             qualify run_at = max(run_at) over (partition by model_name)""",
             "freshness": """select max(loaded_at) as last_file_loaded_at, count(*) as files_loaded
                             from warehouse.bronze.ingest_ledger""",
+            # paths only (no data), so the dashboard can count landing files still pending
+            "ingested_files": "select feed, path from warehouse.bronze.ingest_ledger",
         }.items():
             with contextlib.suppress(duckdb.CatalogException):  # not built yet (first run)
                 con.execute(f"create table ops.{name} as {sql}")
