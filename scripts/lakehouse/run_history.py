@@ -1,9 +1,11 @@
 """The run history (Databricks Workflows' run history, DESCRIBE HISTORY): one row per
 `lakehouse run` in the warehouse's `ops.run_history`, with per-model status, timing and rows
-affected from dbt's run_results.json, and the landing files the run ingested."""
+affected from dbt's run_results.json (and each model's row count after the run, as dbt-duckdb
+reports rows affected only for seeds), and the landing files the run ingested."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -61,6 +63,7 @@ class RunRecorder:
                 "node": r["unique_id"], "status": r["status"],
                 "seconds": round(r["execution_time"], 3),
                 "rows_affected": (r.get("adapter_response") or {}).get("rows_affected"),
+                "relation": r.get("relation_name"),
             })
 
     def finish(self, status: str, published: bool) -> None:
@@ -76,6 +79,14 @@ class RunRecorder:
                 files = con.execute("select count(*) from bronze.ingest_ledger "
                                     "where list_contains(?, run_id)",
                                     [self.invocations]).fetchone()[0]  # type: ignore[index]
+            for model in self.models:
+                # dbt-duckdb reports rows affected for seeds, not for models: record the
+                # model's row count after the run instead (`rows_after`)
+                relation = model.pop("relation", None)
+                if relation and model["node"].startswith(("model.", "snapshot.")):
+                    with contextlib.suppress(duckdb.Error):
+                        model["rows_after"] = con.execute(
+                            f"select count(*) from {relation}").fetchone()[0]  # type: ignore[index]
             con.execute("insert into ops.run_history values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [self.run_id, self.started_at,
                          dt.datetime.now(dt.UTC).replace(tzinfo=None), status,

@@ -80,6 +80,12 @@ def test_published_copy_holds_gold_only_with_pii_masked(wh: Served) -> None:
             f"select {column} from '{wh.serving}/parquet/{table}.parquet'").fetchall()}
         assert clear and not clear & masked and not clear & parquet, (table, column)
     assert wh.served("select status, published from ops.run_history") == [("success", True)]
+    models = {m["node"]: m for m in json.loads(wh.sql("select models from ops.run_history")[0][0])}
+    fact = models["model.lakehouse.fct_order_line"]
+    assert fact["status"] == "success" and fact["seconds"] > 0
+    assert fact["rows_after"] == wh.one("select count(*) from gold.fct_order_line")
+    assert wh.one("select files_ingested from ops.run_history") == wh.one(
+        "select count(*) from bronze.ingest_ledger")
 
 
 def test_failed_build_publishes_nothing_and_is_recorded(wh: Served) -> None:
