@@ -6,8 +6,9 @@
     Each extract, in date order, is compared with the state before it: a key whose values
     changed starts a version; a key missing from an extract starts a version with `is_deleted`
     holding its last values (and a key that comes back starts a new version). Incremental runs
-    take only extracts ingested since the last run, and rewrite only the keys they change; use
-    with `delete+insert` on the key.
+    take only extracts ingested since the last run; keys whose values are the same in every new
+    extract are set aside by a hash comparison first, so only the keys that change are windowed
+    and rewritten. Use with `delete+insert` on the key.
 #}
 {% macro apply_snapshots(snapshots, keys) %}
     {%- set key_list = keys | join(', ') -%}
@@ -39,6 +40,7 @@
                 {{ key_list }},
                 valid_from as _at,
                 is_deleted,
+                is_current,
                 _ingested_at,
                 _source_file,
                 _source_line,
@@ -48,11 +50,33 @@
         ),
     {% endif %}
 
+    {% if is_incremental() %}
+        current_state as (
+            select
+                {{ key_list }},
+                hash(_row) as _row_hash
+            from known
+            where is_current and not is_deleted
+        ),
+
+        unchanged_keys as (
+            -- live keys present with the same values in every new extract: nothing to do
+            select {% for key in keys %}current_state.{{ key }}{{ ", " if not loop.last }}{% endfor %}
+            from current_state
+            inner join new_rows using ({{ key_list }})
+            where hash(new_rows._row) = current_state._row_hash
+            group by all
+            having count(*) = (select count(*) from new_dates)
+        ),
+    {% endif %}
+
     involved_keys as (
         select {{ key_list }} from new_rows
         {% if is_incremental() %}
             union
-            select {{ key_list }} from known where not is_deleted
+            select {{ key_list }} from current_state
+            except
+            select {{ key_list }} from unchanged_keys
         {% endif %}
     ),
 
