@@ -82,8 +82,8 @@ def run_pipeline(settings: Settings, docs: bool = True, max_files_per_run: int |
                  **({"max_files_per_run": max_files_per_run} if max_files_per_run else {})}
     args = ["build", *(["--vars", json.dumps(variables)] if variables else [])]
     try:
+        waiting = sum(len(f) for f in pending_files(settings.landing, settings.db).values())
         for attempt in range(1, 10_000):
-            waiting = sum(len(f) for f in pending_files(settings.landing, settings.db).values())
             log(f"build #{attempt}: {waiting} landing file(s) pending")
             try:
                 dbt_ok(args)
@@ -92,6 +92,7 @@ def run_pipeline(settings: Settings, docs: bool = True, max_files_per_run: int |
             left = sum(len(f) for f in pending_files(settings.landing, settings.db).values())
             if left == 0 or left >= waiting:
                 break
+            waiting = left
         if docs:
             dbt_ok(["docs", "generate"])
     except SystemExit:
