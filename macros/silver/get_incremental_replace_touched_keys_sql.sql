@@ -24,10 +24,7 @@
     {%- for touched_by in history %}
         ({{ touched_by['keys'] | join(', ') }}) in (
             select ({{ touched_by['keys'] | join(', ') }}) from {{ ref(touched_by['model']) }}
-            where _applied_through > (
-                select coalesce(max(applied._applied_through), '-infinity'::timestamp)
-                from {{ target }} as applied
-            )
+            where _applied_through > {{ silver_watermark() }}
         )
         {% if not loop.last %}or{% endif %}
     {%- endfor %};
