@@ -14,6 +14,10 @@ import pytest
 from warehouse import Warehouse
 
 CHROMIUM = "/usr/bin/chromium"
+# headless flags for this closed network (no background connections), root, no GPU
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
@@ -68,10 +72,8 @@ def test_docs_site_loads_in_headless_chromium(docs: Path, tmp_path: Path) -> Non
     try:
         time.sleep(1)
         url = f"http://127.0.0.1:{port}/index.html#!/model/model.lakehouse.fct_orders"
-        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=20000"]
+        flags = [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+                 "--virtual-time-budget=20000"]
         dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", url], capture_output=True,
                              text=True, timeout=120).stdout
         shot = tmp_path / "docs.png"

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from lakehouse.config import PROJECT_DIR
-from test_docs import CHROMIUM, free_port
+from test_docs import CHROMIUM, CHROMIUM_FLAGS, free_port
 from warehouse import Warehouse
 
 LAKEHOUSE = Path(sys.executable).parent / "lakehouse"
@@ -191,10 +191,8 @@ def test_dashboard_in_headless_chromium(published: Served, tmp_path: Path) -> No
                     break
             except OSError:
                 time.sleep(0.5)
-        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=30000",
+        flags = [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+                 "--virtual-time-budget=30000",
                  "--window-size=1400,2400"]
         url = f"http://127.0.0.1:{port}/"
         # the app renders over a websocket after the page loads; headless Chromium's virtual
