@@ -201,6 +201,34 @@ def cmd_bench_cdc(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import bench
+
+    result = bench(args.sf, args.days, seed=args.seed, data=Path(args.data),
+                   out=Path(args.out) if args.out else None, memory_limit=args.memory_limit,
+                   threads=args.threads, tests=not args.no_tests, log=log)
+    print(json.dumps(result["targets"], indent=1, default=str))
+    if not result["gold_identical"]:
+        log("bench: gold of ours and of the baseline differ (see gold_checks in bench.json)")
+        return 1
+    return 0
+
+
+def cmd_baseline(args: argparse.Namespace) -> int:
+    """One batch of the plain-DuckDB baseline (scripts/baseline/*.sql) in this process."""
+    from .baseline import run_baseline
+
+    settings = Settings.from_env()
+    result = run_baseline(Path(args.db) if args.db else settings.db.with_name("baseline.duckdb"),
+                          Path(args.landing) if args.landing else settings.landing,
+                          memory_limit=args.memory_limit, threads=args.threads)
+    log(f"baseline batch {result['batch']}: " + ", ".join(
+        f"{layer} {seconds:.2f}s" for layer, seconds in result["seconds"].items()))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
+    return 0
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     """ruff, sqlfluff lint, dbt build on a small data set, pytest; stops at the first failure."""
     from .generator import deliver
@@ -347,6 +375,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--work", default="/tmp/lakehouse-bench-cdc", help="scratch directory")
     p.add_argument("--json", help="also write the figures to this JSON file")
     p.set_defaults(func=cmd_bench_cdc)
+
+    p = sub.add_parser("bench", help="benchmark: the whole pipeline, ours against a plain-DuckDB "
+                       "baseline", description="Generate a data set (timed apart), build it from "
+                       "an empty warehouse (day 0), then apply each day as its own run; each run "
+                       "by ours (dbt, one process per layer, then dbt test) and by the baseline "
+                       "(scripts/baseline/*.sql, plain DuckDB, one process). Writes bench.json, "
+                       "report.md, runs.png and layers.png; fails if the two gold layers differ.")
+    data_options(p)
+    p.set_defaults(days=3)
+    p.add_argument("--data", default=str(PROJECT_DIR / "data" / "bench"),
+                   help="where data sets and scratch warehouses go (default data/bench); the "
+                        "data set is reused when its parameters match")
+    p.add_argument("--out", help="report directory (default DATA/sf<sf>-d<days>-s<seed>/report)")
+    p.add_argument("--memory-limit", default=os.environ.get("LAKEHOUSE_MEMORY_LIMIT", "8GB"),
+                   help="DuckDB memory_limit for ours and the baseline (default "
+                        "$LAKEHOUSE_MEMORY_LIMIT or 8GB)")
+    p.add_argument("--threads", type=int, default=int(os.environ.get("LAKEHOUSE_THREADS", "2")),
+                   help="DuckDB/dbt threads (default $LAKEHOUSE_THREADS or 2)")
+    p.add_argument("--no-tests", action="store_true", help="skip the dbt test step of each run")
+    p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("baseline", help="one batch of the plain-DuckDB baseline",
+                       description="Take the landing files not loaded yet through "
+                       "scripts/baseline/{bronze,silver,gold}.sql (plain DuckDB SQL, no dbt) "
+                       "into a DuckDB file, in one process and one transaction.")
+    p.add_argument("--db", help="baseline DuckDB file (default: baseline.duckdb beside "
+                                "$LAKEHOUSE_DB)")
+    p.add_argument("--landing", help="landing zone (default $LAKEHOUSE_LANDING)")
+    p.add_argument("--memory-limit", default=os.environ.get("LAKEHOUSE_MEMORY_LIMIT", "8GB"),
+                   help="DuckDB memory_limit (default $LAKEHOUSE_MEMORY_LIMIT or 8GB)")
+    p.add_argument("--threads", type=int, default=int(os.environ.get("LAKEHOUSE_THREADS", "2")),
+                   help="DuckDB threads (default $LAKEHOUSE_THREADS or 2)")
+    p.add_argument("--json", help="also write the batch's seconds per layer to this JSON file")
+    p.set_defaults(func=cmd_baseline)
 
     p = sub.add_parser("test", help="the full test suite (ruff, sqlfluff, dbt build, pytest)",
                        description="Run ruff, sqlfluff lint, dbt build on a small generated "

@@ -1,0 +1,319 @@
+"""The pipeline benchmark: ours (dbt) against a plain-DuckDB baseline, side by side in one run.
+
+For a scale factor and a number of days:
+1. the data set is generated (timed on its own: wall seconds and peak memory of the generator
+   process, recorded in `generation.json` beside it; an existing set with the same parameters is
+   reused with its recorded figures);
+2. run 0 delivers day 0 (the initial extracts) into an empty landing zone and builds from an
+   empty warehouse (the full build); run d delivers day d and applies it (an increment);
+3. each run is done twice on the same landing zone, by ours and by the baseline
+   (`scripts/baseline/*.sql`, see `baseline.py`), one right after the other, so both see the
+   same machine load.
+
+Ours runs one dbt process per layer (`dbt build` of the layer's models, tests excluded: seeds
+and snapshots go with silver) and then `dbt test`. Per process: wall time, peak resident memory
+(the child's rusage), and from dbt's run_results.json the time its nodes ran (first node start
+to last node end); the rest of the wall time is dbt's fixed overhead (interpreter start,
+parse, connection, artifacts), reported apart so that ours/baseline compares our SQL and design
+with the engine's lower bound. The baseline runs in one process per run and reports seconds per
+layer. After the full build and after the last run, every gold table of ours is compared with
+the baseline's (all columns but technical ones, as multisets): they must be identical.
+
+Rows per layer: `rows_in` is what reached the layer in the run (landing lines of the new files
+for bronze, new bronze rows for silver, new history versions for gold), `rows_out` the rows in
+the layer's tables after it; rows/s = rows_in / seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from .config import PROJECT_DIR
+from .generator import GENERATOR_VERSION, deliver
+
+BIN = Path(sys.executable).parent
+LAYERS = ("bronze", "silver", "gold")
+# dbt selections per step: models only (tests run in the last step); seeds and snapshots are
+# silver's (reference data and build-time history)
+STEPS = {
+    "bronze": ["build", "--select", "path:models/bronze"],
+    "silver": ["build", "--select", "path:models/silver", "path:seeds", "path:snapshots"],
+    "gold": ["build", "--select", "path:models/gold"],
+}
+NO_TESTS = ["--exclude", "resource_type:test", "resource_type:unit_test"]
+HISTORY_TABLES = ("customers_history", "orders_history", "order_lines_history", "parts_history",
+                  "suppliers_history", "part_suppliers_history")
+
+
+def measure(command: list[str], env: dict[str, str] | None = None,
+            cwd: Path = PROJECT_DIR) -> dict[str, Any]:
+    """Run a child process; its wall seconds, peak resident memory (bytes), exit code, output."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as output:
+        child = subprocess.Popen(command, cwd=cwd, env=env, stdout=output,
+                                 stderr=subprocess.STDOUT, text=True)
+        # wait4 reaps this child alone and returns its own rusage (ru_maxrss in KiB)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - started
+        output.seek(0)
+        text = output.read()
+    return {"seconds": seconds, "peak_rss_bytes": usage.ru_maxrss * 1024,
+            "exit_code": child.returncode, "output": text}
+
+
+def generate_timed(out: Path, sf: float, days: int, seed: int, log=print) -> dict[str, Any]:
+    """The data set in `out`, generated now (timed) or reused (with its recorded figures)."""
+    params = {"sf": sf, "days": days, "seed": seed, "generator_version": GENERATOR_VERSION}
+    record = out / "generation.json"
+    manifest = out / "manifest.json"
+    if record.exists() and manifest.exists() \
+            and json.loads(manifest.read_text())["params"] == params:
+        figures = json.loads(record.read_text())
+        log(f"bench: reusing the data set in {out} (generated in {figures['seconds']:.1f}s)")
+        return {**figures, "reused": True}
+    log(f"bench: generating sf={sf} days={days} seed={seed} into {out}")
+    run = measure([str(BIN / "lakehouse"), "generate", "--sf", str(sf), "--days", str(days),
+                   "--seed", str(seed), "--out", str(out), "--force"])
+    if run["exit_code"] != 0:
+        raise SystemExit(f"bench: generate failed:\n{run['output'][-3000:]}")
+    figures = {"seconds": run["seconds"], "peak_rss_bytes": run["peak_rss_bytes"],
+               "params": params}
+    record.write_text(json.dumps(figures, indent=1) + "\n")
+    return {**figures, "reused": False}
+
+
+def _dbt_timing(run_results: Path) -> dict[str, Any]:
+    """Node time and counts from a dbt run_results.json."""
+    results = json.loads(run_results.read_text())
+    stamps, compile_s, execute_s = [], 0.0, 0.0
+    for result in results["results"]:
+        for step in result.get("timing", []):
+            if not step.get("started_at") or not step.get("completed_at"):
+                continue
+            start = datetime.fromisoformat(step["started_at"].replace("Z", "+00:00"))
+            end = datetime.fromisoformat(step["completed_at"].replace("Z", "+00:00"))
+            stamps += [start, end]
+            seconds = (end - start).total_seconds()
+            if step["name"] == "compile":
+                compile_s += seconds
+            elif step["name"] == "execute":
+                execute_s += seconds
+    span = (max(stamps) - min(stamps)).total_seconds() if stamps else 0.0
+    return {"nodes": len(results["results"]), "node_span_seconds": span,
+            "compile_seconds": compile_s, "execute_seconds": execute_s,
+            "dbt_elapsed_seconds": results.get("elapsed_time", 0.0),
+            "failures": [r["unique_id"] for r in results["results"]
+                         if r["status"] in ("error", "fail")]}
+
+
+class Ours:
+    """The dbt project against its own warehouse and target directory."""
+
+    def __init__(self, work: Path, landing: Path, memory_limit: str, threads: int) -> None:
+        self.work = work
+        self.db = work / "ours.duckdb"
+        self.env = {**os.environ, "LAKEHOUSE_LANDING": str(landing), "LAKEHOUSE_DB": str(self.db),
+                    "DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs"),
+                    "LAKEHOUSE_EXTERNAL_DB": str(work / "no-external-database.sqlite"),
+                    "LAKEHOUSE_MEMORY_LIMIT": memory_limit, "LAKEHOUSE_THREADS": str(threads)}
+
+    def step(self, name: str, args: list[str]) -> dict[str, Any]:
+        command = [str(BIN / "dbt"), *args, "--project-dir", str(PROJECT_DIR),
+                   "--profiles-dir", str(PROJECT_DIR)]
+        run = measure(command, self.env)
+        timing = _dbt_timing(self.work / "target" / "run_results.json")
+        if run["exit_code"] != 0 and (name != "test" or not timing["failures"]):
+            raise SystemExit(f"bench: dbt {' '.join(args)} failed:\n{run['output'][-5000:]}")
+        return {"step": name, "seconds": run["seconds"], "peak_rss_bytes": run["peak_rss_bytes"],
+                "net_seconds": timing["node_span_seconds"],
+                "dbt_overhead_seconds": run["seconds"] - timing["node_span_seconds"], **timing}
+
+    def run(self, tests: bool) -> list[dict[str, Any]]:
+        steps = [self.step(layer, [*args, *NO_TESTS]) for layer, args in STEPS.items()]
+        if tests:
+            steps.append(self.step("test", ["test"]))
+        return steps
+
+
+def _row_counts(db: Path) -> dict[str, dict[str, int]]:
+    """Rows per table of the bronze, silver and gold schemas of a DuckDB file."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = con.execute(
+            "select schema_name, table_name from duckdb_tables() "
+            "where schema_name in ('bronze', 'silver', 'gold') order by all").fetchall()
+        counts: dict[str, dict[str, int]] = {layer: {} for layer in LAYERS}
+        for schema, table in tables:
+            counts[schema][table] = con.execute(
+                f'select count(*) from "{schema}"."{table}"').fetchone()[0]  # type: ignore[index]
+        return counts
+    finally:
+        con.close()
+
+
+def _rows(before: dict, after: dict, landing_lines: int) -> dict[str, dict[str, int]]:
+    def total(counts: dict, layer: str, only: tuple[str, ...] | None = None) -> int:
+        return sum(n for t, n in counts.get(layer, {}).items() if only is None or t in only)
+
+    bronze_new = total(after, "bronze") - total(before, "bronze")
+    versions_new = (total(after, "silver", HISTORY_TABLES)
+                    - total(before, "silver", HISTORY_TABLES))
+    return {
+        "bronze": {"rows_in": landing_lines, "rows_out": total(after, "bronze")},
+        "silver": {"rows_in": bronze_new, "rows_out": total(after, "silver")},
+        "gold": {"rows_in": versions_new, "rows_out": total(after, "gold")},
+    }
+
+
+def compare_gold(ours: Path, baseline: Path) -> dict[str, dict[str, int]]:
+    """Every gold table of ours against the baseline's: rows, and rows only in one of them
+    (multiset difference over all columns but technical ones, whose names start with `_`)."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{ours}' as ours (read_only)")
+        con.execute(f"attach '{baseline}' as baseline (read_only)")
+        tables = [r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = 'ours' "
+            "and schema_name = 'gold' order by 1").fetchall()]
+        out = {}
+        for table in tables:
+            columns = ", ".join(f'"{r[0]}"' for r in con.execute(
+                "select column_name from duckdb_columns() where database_name = 'ours' "
+                "and schema_name = 'gold' and table_name = ? and not starts_with(column_name, '_') "
+                "order by column_index", [table]).fetchall())
+            a, b = f"ours.gold.{table}", f"baseline.gold.{table}"
+            out[table] = {
+                "rows": con.execute(f"select count(*) from {a}").fetchone()[0],  # type: ignore[index]
+                "only_ours": con.execute(f"select count(*) from (select {columns} from {a} "
+                                         f"except all select {columns} from {b})").fetchone()[0],  # type: ignore[index]
+                "only_baseline": con.execute(f"select count(*) from (select {columns} from {b} "
+                                             f"except all select {columns} from {a})").fetchone()[0],  # type: ignore[index]
+            }
+        return out
+    finally:
+        con.close()
+
+
+def machine() -> dict[str, Any]:
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+               platform.processor())
+    memory = next(int(line.split()[1]) * 1024 for line in
+                  Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
+    versions = {}
+    for package in ("duckdb", "dbt-core", "dbt-duckdb"):
+        from importlib.metadata import version
+        versions[package] = version(package)
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_bytes": memory,
+            "os": platform.platform(), "python": platform.python_version(), **versions}
+
+
+def bench(sf: float, days: int, seed: int = 42, data: Path = PROJECT_DIR / "data" / "bench",
+          out: Path | None = None, memory_limit: str = "8GB", threads: int = 2,
+          tests: bool = True, log=print) -> dict[str, Any]:
+    name = f"sf{sf:g}-d{days}-s{seed}"
+    generated = data / name / "generated"
+    work = data / name / "work"
+    out = out or data / name / "report"
+    generation = generate_timed(generated, sf, days, seed, log)
+    if work.exists():
+        shutil.rmtree(work)
+    landing = work / "landing"
+    landing.mkdir(parents=True)
+    ours = Ours(work, landing, memory_limit, threads)
+    baseline_db = work / "baseline.duckdb"
+    manifest = json.loads((generated / "manifest.json").read_text())
+    lines_by_path = {f["path"]: f["lines"] for f in manifest["files"]}
+    runs, checks = [], {}
+    counts = {"ours": {}, "baseline": {}}
+    for day in range(days + 1):
+        delivered = deliver(generated, landing, day)
+        landing_lines = sum(lines_by_path[p] for p in delivered)
+        kind = "full build" if day == 0 else "increment"
+        log(f"bench: run {day} ({kind}): {len(delivered)} file(s), {landing_lines:,} lines")
+        started = time.perf_counter()
+        steps = ours.run(tests)
+        ours_wall = time.perf_counter() - started
+        after_ours = _row_counts(ours.db)
+        base = measure([str(BIN / "lakehouse"), "baseline", "--db", str(baseline_db),
+                        "--landing", str(landing), "--memory-limit", memory_limit,
+                        "--threads", str(threads), "--json", str(work / "baseline-run.json")])
+        if base["exit_code"] != 0:
+            raise SystemExit(f"bench: baseline failed:\n{base['output'][-5000:]}")
+        base_run = json.loads((work / "baseline-run.json").read_text())
+        after_base = _row_counts(baseline_db)
+        layer_steps = {s["step"]: s for s in steps}
+        run = {
+            "run": day, "kind": kind, "files": len(delivered), "landing_lines": landing_lines,
+            "ours": {
+                "wall_seconds": ours_wall,
+                "steps": steps,
+                "layers": {layer: {
+                    "seconds": layer_steps[layer]["seconds"],
+                    "net_seconds": layer_steps[layer]["net_seconds"],
+                    "dbt_overhead_seconds": layer_steps[layer]["dbt_overhead_seconds"],
+                    "peak_rss_bytes": layer_steps[layer]["peak_rss_bytes"],
+                    **rows,
+                } for layer, rows in _rows(counts["ours"], after_ours, landing_lines).items()},
+                "peak_rss_bytes": max(s["peak_rss_bytes"] for s in steps),
+            },
+            "baseline": {
+                "wall_seconds": base["seconds"],
+                "peak_rss_bytes": base["peak_rss_bytes"],
+                "commit_seconds": base_run["seconds"]["commit"],
+                "layers": {layer: {"seconds": base_run["seconds"][layer], **rows}
+                           for layer, rows in
+                           _rows(counts["baseline"], after_base, landing_lines).items()},
+            },
+        }
+        for side in ("ours", "baseline"):
+            for layer in run[side]["layers"].values():
+                seconds = layer.get("net_seconds", layer["seconds"])
+                layer["rows_per_second"] = layer["rows_in"] / seconds if seconds else None
+        run["ours"]["net_seconds"] = sum(run["ours"]["layers"][x]["net_seconds"] for x in LAYERS)
+        run["ours"]["dbt_overhead_seconds"] = sum(
+            run["ours"]["layers"][x]["dbt_overhead_seconds"] for x in LAYERS)
+        run["ours"]["test_seconds"] = layer_steps["test"]["seconds"] if tests else None
+        run["baseline"]["seconds"] = sum(base_run["seconds"].values())
+        run["ratio"] = {layer: run["ours"]["layers"][layer]["net_seconds"]
+                        / run["baseline"]["layers"][layer]["seconds"] for layer in LAYERS}
+        run["ratio"]["total_net"] = run["ours"]["net_seconds"] / run["baseline"]["seconds"]
+        run["ratio"]["total_with_dbt_overhead"] = (
+            (run["ours"]["net_seconds"] + run["ours"]["dbt_overhead_seconds"])
+            / run["baseline"]["seconds"])
+        counts = {"ours": after_ours, "baseline": after_base}
+        runs.append(run)
+        log(f"bench: run {day}: ours {run['ours']['net_seconds']:.1f}s net "
+            f"(+{run['ours']['dbt_overhead_seconds']:.1f}s dbt overhead), baseline "
+            f"{run['baseline']['seconds']:.1f}s: {run['ratio']['total_net']:.2f}x")
+        if day in (0, days):
+            checks[f"run {day}"] = compare_gold(ours.db, baseline_db)
+    result = {
+        "params": {"sf": sf, "days": days, "seed": seed, "memory_limit": memory_limit,
+                   "threads": threads, "tests": tests},
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "generation": generation,
+        "runs": runs,
+        "gold_identical": all(t["only_ours"] == 0 and t["only_baseline"] == 0
+                              for check in checks.values() for t in check.values()),
+        "gold_checks": checks,
+    }
+    from .bench_report import write_report
+
+    write_report(result, out)
+    log(f"bench: report in {out}")
+    return result
