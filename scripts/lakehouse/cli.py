@@ -204,6 +204,8 @@ def cmd_bench_cdc(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import bench
 
+    if args.smoke:
+        args.sf, args.days, args.no_tests = 0.1, 1, True
     result = bench(args.sf, args.days, seed=args.seed, data=Path(args.data),
                    out=Path(args.out) if args.out else None, memory_limit=args.memory_limit,
                    threads=args.threads, tests=not args.no_tests, log=log)
@@ -394,6 +396,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=int(os.environ.get("LAKEHOUSE_THREADS", "2")),
                    help="DuckDB/dbt threads (default $LAKEHOUSE_THREADS or 2)")
     p.add_argument("--no-tests", action="store_true", help="skip the dbt test step of each run")
+    p.add_argument("--smoke", action="store_true",
+                   help="smoke mode, as the test suite runs it: SF 0.1, 1 day, no dbt test step")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("baseline", help="one batch of the plain-DuckDB baseline",
