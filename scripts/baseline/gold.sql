@@ -114,11 +114,11 @@ where f.order_id = t.order_id;
 insert into gold.fct_order_line by name
 with
 touched as (
-    select lines.* from silver.order_lines as lines
-    inner join touched_lines using (order_id, line_number)
-    union
-    select lines.* from silver.order_lines as lines
-    inner join touched_orders using (order_id)
+    -- lines the batch wrote, and every line of an order the batch touched
+    select * from silver.order_lines
+    where
+        _batch = getvariable('batch')
+        or order_id in (select t.order_id from touched_orders as t)
 )
 
 select

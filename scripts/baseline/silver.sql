@@ -8,14 +8,32 @@
 
 create schema if not exists silver;
 
+-- CDC entities: the keys the batch touched, their versions recomputed from all their changes
+-- (the first full extract as each row's baseline, LSN 0, then every change event) and
+-- replaced in the history; their current versions replaced in the current-state table.
+-- `_batch` says which batch last wrote a row.
+
 -- ---------------------------------------------------------------------------- customers
 create table if not exists silver.customers_history (
     customer_id bigint, customer_name varchar, address varchar, nation_id integer,
     phone varchar, account_balance decimal(15, 2), market_segment varchar, comment varchar,
-    _lsn bigint, valid_from timestamp, valid_to timestamp, is_current boolean, is_deleted boolean
+    _lsn bigint, valid_from timestamp, valid_to timestamp, is_current boolean, is_deleted boolean,
+    _batch integer
 );
 
-create or replace temp table customer_changes as
+create or replace temp table touched_customers as
+select c_custkey as customer_id from bronze.cdc_customer where _batch = getvariable('batch')
+union
+select c_custkey from bronze.full_customer
+where
+    _batch = getvariable('batch')
+    and _extract_date = (select min(first._extract_date) from bronze.full_customer as first);
+
+delete from silver.customers_history as h
+using touched_customers as t
+where h.customer_id = t.customer_id;
+
+insert into silver.customers_history by name
 with
 log as (
     select
@@ -32,17 +50,14 @@ log as (
     from bronze.cdc_customer
 ),
 
-touched as (
-    select distinct customer_id from log where _batch = getvariable('batch')
-)
+deduplicated as (
+    select * from log
+    where customer_id in (select t.customer_id from touched_customers as t)
+    qualify row_number() over (partition by customer_id, _lsn order by _batch) = 1
+),
 
-select log.* from log inner join touched using (customer_id)
-qualify row_number() over (partition by customer_id, _lsn order by _batch) = 1;
-
-create or replace temp table customer_versions as
-with
 changed as (
-    select * from customer_changes
+    select * from deduplicated
     qualify
         lag(hash(customer_name, address, nation_id, phone, account_balance, market_segment,
                  comment, _op = 'd')) over (partition by customer_id order by _lsn)
@@ -55,27 +70,23 @@ select
     _changed_at as valid_from,
     lead(_changed_at) over (partition by customer_id order by _lsn) as valid_to,
     lead(_changed_at) over (partition by customer_id order by _lsn) is null as is_current,
-    _op = 'd' as is_deleted
+    _op = 'd' as is_deleted,
+    getvariable('batch') as _batch
 from changed;
 
-delete from silver.customers_history as h
-using (select distinct customer_id from customer_changes) as t
-where h.customer_id = t.customer_id;
-
-insert into silver.customers_history by name select * from customer_versions;
-
 create table if not exists silver.customers as
-select * exclude (_lsn, valid_to, is_current, is_deleted) from customer_versions limit 0;
+select * exclude (_lsn, valid_to, is_current, is_deleted) from silver.customers_history limit 0;
 
 delete from silver.customers as c
-using (select distinct customer_id from customer_changes) as t
+using touched_customers as t
 where c.customer_id = t.customer_id;
 
 insert into silver.customers by name
 select * exclude (_lsn, valid_to, is_current, is_deleted)
-from customer_versions
+from silver.customers_history
 where
-    is_current and not is_deleted
+    _batch = getvariable('batch')
+    and is_current and not is_deleted
     and coalesce(nation_id between 0 and 24, true)
     and coalesce(market_segment in ('AUTOMOBILE', 'BUILDING', 'FURNITURE', 'HOUSEHOLD', 'MACHINERY'), true);
 
@@ -84,10 +95,23 @@ create table if not exists silver.orders_history (
     order_id bigint, customer_id bigint, order_status varchar, total_price decimal(15, 2),
     order_date date, order_priority varchar, clerk varchar, ship_priority integer,
     comment varchar,
-    _lsn bigint, valid_from timestamp, valid_to timestamp, is_current boolean, is_deleted boolean
+    _lsn bigint, valid_from timestamp, valid_to timestamp, is_current boolean, is_deleted boolean,
+    _batch integer
 );
 
-create or replace temp table order_changes as
+create or replace temp table touched_orders as
+select o_orderkey as order_id from bronze.cdc_orders where _batch = getvariable('batch')
+union
+select o_orderkey from bronze.full_orders
+where
+    _batch = getvariable('batch')
+    and _extract_date = (select min(first._extract_date) from bronze.full_orders as first);
+
+delete from silver.orders_history as h
+using touched_orders as t
+where h.order_id = t.order_id;
+
+insert into silver.orders_history by name
 with
 log as (
     select
@@ -105,17 +129,14 @@ log as (
     from bronze.cdc_orders
 ),
 
-touched as (
-    select distinct order_id from log where _batch = getvariable('batch')
-)
+deduplicated as (
+    select * from log
+    where order_id in (select t.order_id from touched_orders as t)
+    qualify row_number() over (partition by order_id, _lsn order by _batch) = 1
+),
 
-select log.* from log inner join touched using (order_id)
-qualify row_number() over (partition by order_id, _lsn order by _batch) = 1;
-
-create or replace temp table order_versions as
-with
 changed as (
-    select * from order_changes
+    select * from deduplicated
     qualify
         lag(hash(customer_id, order_status, total_price, order_date, order_priority, clerk,
                  ship_priority, comment, _op = 'd')) over (partition by order_id order by _lsn)
@@ -128,19 +149,12 @@ select
     _changed_at as valid_from,
     lead(_changed_at) over (partition by order_id order by _lsn) as valid_to,
     lead(_changed_at) over (partition by order_id order by _lsn) is null as is_current,
-    _op = 'd' as is_deleted
+    _op = 'd' as is_deleted,
+    getvariable('batch') as _batch
 from changed;
 
-create or replace temp table touched_orders as select distinct order_id from order_changes;
-
-delete from silver.orders_history as h
-using touched_orders as t
-where h.order_id = t.order_id;
-
-insert into silver.orders_history by name select * from order_versions;
-
 create table if not exists silver.orders as
-select * exclude (_lsn, valid_to, is_current, is_deleted) from order_versions limit 0;
+select * exclude (_lsn, valid_to, is_current, is_deleted) from silver.orders_history limit 0;
 
 delete from silver.orders as o
 using touched_orders as t
@@ -148,9 +162,10 @@ where o.order_id = t.order_id;
 
 insert into silver.orders by name
 select * exclude (_lsn, valid_to, is_current, is_deleted)
-from order_versions
+from silver.orders_history
 where
-    is_current and not is_deleted
+    _batch = getvariable('batch')
+    and is_current and not is_deleted
     and coalesce(order_status in ('O', 'P', 'F'), true)
     and coalesce(order_priority in ('1-URGENT', '2-HIGH', '3-MEDIUM', '4-NOT SPECIFIED', '5-LOW'), true)
     and order_date is not null;
@@ -162,10 +177,25 @@ create table if not exists silver.order_lines_history (
     tax decimal(15, 2), return_flag varchar, line_status varchar, ship_date date,
     commit_date date, receipt_date date, ship_instructions varchar, ship_mode varchar,
     comment varchar,
-    _lsn bigint, valid_from timestamp, valid_to timestamp, is_current boolean, is_deleted boolean
+    _lsn bigint, valid_from timestamp, valid_to timestamp, is_current boolean, is_deleted boolean,
+    _batch integer
 );
 
-create or replace temp table line_changes as
+create or replace temp table touched_lines as
+select l_orderkey as order_id, l_linenumber as line_number
+from bronze.cdc_lineitem
+where _batch = getvariable('batch')
+union
+select l_orderkey, l_linenumber from bronze.full_lineitem
+where
+    _batch = getvariable('batch')
+    and _extract_date = (select min(first._extract_date) from bronze.full_lineitem as first);
+
+delete from silver.order_lines_history as h
+using touched_lines as t
+where h.order_id = t.order_id and h.line_number = t.line_number;
+
+insert into silver.order_lines_history by name
 with
 log as (
     select
@@ -186,17 +216,14 @@ log as (
     from bronze.cdc_lineitem
 ),
 
-touched as (
-    select distinct order_id, line_number from log where _batch = getvariable('batch')
-)
+deduplicated as (
+    select log.* from log
+    semi join touched_lines using (order_id, line_number)
+    qualify row_number() over (partition by order_id, line_number, _lsn order by _batch) = 1
+),
 
-select log.* from log inner join touched using (order_id, line_number)
-qualify row_number() over (partition by order_id, line_number, _lsn order by _batch) = 1;
-
-create or replace temp table line_versions as
-with
 changed as (
-    select * from line_changes
+    select * from deduplicated
     qualify
         lag(hash(part_id, supplier_id, quantity, extended_price, discount, tax, return_flag,
                  line_status, ship_date, commit_date, receipt_date, ship_instructions,
@@ -212,32 +239,26 @@ select
     _changed_at as valid_from,
     lead(_changed_at) over (partition by order_id, line_number order by _lsn) as valid_to,
     lead(_changed_at) over (partition by order_id, line_number order by _lsn) is null as is_current,
-    _op = 'd' as is_deleted
+    _op = 'd' as is_deleted,
+    getvariable('batch') as _batch
 from changed;
 
-create or replace temp table touched_lines as
-select distinct order_id, line_number from line_changes;
-
-delete from silver.order_lines_history as h
-using touched_lines as t
-where h.order_id = t.order_id and h.line_number = t.line_number;
-
-insert into silver.order_lines_history by name select * from line_versions;
-
 create table if not exists silver.order_lines as
-select * exclude (_lsn, valid_to, is_current, is_deleted) from line_versions limit 0;
+select * exclude (_lsn, valid_to, is_current, is_deleted) from silver.order_lines_history limit 0;
 
 delete from silver.order_lines as l
 using touched_lines as t
 where l.order_id = t.order_id and l.line_number = t.line_number;
 
+-- the ship-date expectation reads the order's current version
 insert into silver.order_lines by name
 select lines.* exclude (_lsn, valid_to, is_current, is_deleted)
-from line_versions as lines
+from silver.order_lines_history as lines
 left join silver.orders_history as orders
     on lines.order_id = orders.order_id and orders.is_current and not orders.is_deleted
 where
-    lines.is_current and not lines.is_deleted
+    lines._batch = getvariable('batch')
+    and lines.is_current and not lines.is_deleted
     and coalesce(lines.quantity > 0, true)
     and coalesce(lines.ship_mode in ('REG AIR', 'AIR', 'RAIL', 'SHIP', 'TRUCK', 'MAIL', 'FOB'), true)
     and coalesce(lines.ship_date >= orders.order_date, true)

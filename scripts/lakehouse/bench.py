@@ -41,6 +41,7 @@ from typing import Any
 import duckdb
 
 from .config import PROJECT_DIR
+from .dbt import dbt_env
 from .generator import GENERATOR_VERSION, deliver
 
 BIN = Path(sys.executable).parent
@@ -98,8 +99,9 @@ def generate_timed(out: Path, sf: float, days: int, seed: int, log=print) -> dic
 def _dbt_timing(run_results: Path) -> dict[str, Any]:
     """Node time and counts from a dbt run_results.json."""
     results = json.loads(run_results.read_text())
-    stamps, compile_s, execute_s = [], 0.0, 0.0
+    stamps, compile_s, execute_s, per_node = [], 0.0, 0.0, {}
     for result in results["results"]:
+        per_node[result["unique_id"]] = result["execution_time"]
         for step in result.get("timing", []):
             if not step.get("started_at") or not step.get("completed_at"):
                 continue
@@ -116,7 +118,8 @@ def _dbt_timing(run_results: Path) -> dict[str, Any]:
             "compile_seconds": compile_s, "execute_seconds": execute_s,
             "dbt_elapsed_seconds": results.get("elapsed_time", 0.0),
             "failures": [r["unique_id"] for r in results["results"]
-                         if r["status"] in ("error", "fail")]}
+                         if r["status"] in ("error", "fail")],
+            "slowest_nodes": dict(sorted(per_node.items(), key=lambda kv: -kv[1])[:8])}
 
 
 class Ours:
@@ -125,10 +128,8 @@ class Ours:
     def __init__(self, work: Path, landing: Path, memory_limit: str, threads: int) -> None:
         self.work = work
         self.db = work / "ours.duckdb"
-        self.env = {**os.environ, "LAKEHOUSE_LANDING": str(landing), "LAKEHOUSE_DB": str(self.db),
-                    "DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs"),
-                    "LAKEHOUSE_EXTERNAL_DB": str(work / "no-external-database.sqlite"),
-                    "LAKEHOUSE_MEMORY_LIMIT": memory_limit, "LAKEHOUSE_THREADS": str(threads)}
+        self.env = dbt_env(work, landing, self.db, LAKEHOUSE_MEMORY_LIMIT=memory_limit,
+                           LAKEHOUSE_THREADS=str(threads))
 
     def step(self, name: str, args: list[str]) -> dict[str, Any]:
         command = [str(BIN / "dbt"), *args, "--project-dir", str(PROJECT_DIR),

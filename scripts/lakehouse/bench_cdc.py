@@ -13,26 +13,20 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import duckdb
 
 from .config import PROJECT_DIR
+from .dbt import DBT, dbt_env
 from .generator import deliver
-
-DBT = Path(sys.executable).parent / "dbt"
 
 
 def _build(root: Path, log) -> dict[str, float]:
-    env = {**os.environ, "LAKEHOUSE_LANDING": str(root / "landing"),
-           "LAKEHOUSE_DB": str(root / "warehouse.duckdb"), "DBT_TARGET_PATH": str(root / "target"),
-           "DBT_LOG_PATH": str(root / "logs"),
-           "LAKEHOUSE_EXTERNAL_DB": str(root / "none.sqlite")}
+    env = dbt_env(root, root / "landing", root / "warehouse.duckdb")
     started = time.perf_counter()
     subprocess.run([str(DBT), "run", "--select", "path:models/bronze", "path:models/silver",
                     "--quiet", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],

@@ -10,17 +10,14 @@ that this ratio stays near 1: a run costs what is new, not what is already there
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from .config import PROJECT_DIR
-
-DBT = Path(sys.executable).parent / "dbt"
+from .dbt import DBT, dbt_env
 
 
 def _write_events(path: Path, file_no: int, lines: int) -> None:
@@ -36,9 +33,7 @@ def _write_events(path: Path, file_no: int, lines: int) -> None:
 
 
 def _run(root: Path) -> tuple[float, float]:
-    env = {**os.environ, "LAKEHOUSE_LANDING": str(root / "landing"),
-           "LAKEHOUSE_DB": str(root / "warehouse.duckdb"), "DBT_TARGET_PATH": str(root / "target"),
-           "DBT_LOG_PATH": str(root / "logs")}
+    env = dbt_env(root, root / "landing", root / "warehouse.duckdb")
     started = time.perf_counter()
     subprocess.run([str(DBT), "run", "--select", "+web_events_raw", "--quiet", "--project-dir",
                     str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],

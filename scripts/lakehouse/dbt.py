@@ -6,6 +6,7 @@ the CLI can read the warehouse between builds, and a crash of dbt cannot take th
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -26,3 +27,14 @@ def dbt(args: Sequence[str], project_dir: Path = PROJECT_DIR) -> int:
 def dbt_ok(args: Sequence[str], project_dir: Path = PROJECT_DIR) -> None:
     if dbt(args, project_dir) != 0:
         raise SystemExit(f"lakehouse: dbt {' '.join(args)} failed")
+
+
+def dbt_env(work: Path, landing: Path, db: Path, external_db: Path | None = None,
+            **extra: str) -> dict[str, str]:
+    """The environment for a dbt child process on a scratch warehouse: its landing zone and
+    DuckDB file, target and log directories under `work` (so that runs do not share artifacts),
+    and the attached external database (a missing file gives an empty bronze table)."""
+    return {**os.environ, "LAKEHOUSE_LANDING": str(landing), "LAKEHOUSE_DB": str(db),
+            "DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs"),
+            "LAKEHOUSE_EXTERNAL_DB": str(external_db or work / "no-external-database.sqlite"),
+            **extra}

@@ -3,17 +3,14 @@ run as a child process against the real project (as a user would run it)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import duckdb
 from lakehouse.config import PROJECT_DIR
+from lakehouse.dbt import DBT, dbt_env
 from lakehouse.generator import deliver
-
-DBT = Path(sys.executable).parent / "dbt"
 
 
 class Warehouse:
@@ -27,10 +24,7 @@ class Warehouse:
 
     @property
     def env(self) -> dict[str, str]:
-        return {**os.environ, "LAKEHOUSE_LANDING": str(self.landing),
-                "LAKEHOUSE_DB": str(self.db), "DBT_TARGET_PATH": str(self.root / "target"),
-                "LAKEHOUSE_EXTERNAL_DB": str(self.external_db),
-                "DBT_LOG_PATH": str(self.root / "logs")}
+        return dbt_env(self.root, self.landing, self.db, self.external_db)
 
     def command(self, *args: str) -> list[str]:
         return [str(DBT), *args, "--project-dir", str(PROJECT_DIR),

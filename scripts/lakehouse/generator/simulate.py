@@ -142,17 +142,23 @@ class Simulation:
                   on p.rn = i.range""")
         q(f"""insert into partsupp
               with supp as (
-                  select s_suppkey, row_number() over (order by s_suppkey) - 1 as rn,
-                         count(*) over () as n
+                  select s_suppkey, row_number() over (order by s_suppkey) - 1 as rn
                   from supplier
+              ),
+              n as (select count(*) as n from supplier),
+              slots as (
+                  select i.range as i, j.range as j,
+                         ({max_part} + i.range * 7 + j.range * (n.n // 4)) % n.n as rn
+                  from range({n_new_parts}) as i
+                  cross join range(4) as j
+                  cross join n
               )
-              select {max_part} + 1 + i.range, s.s_suppkey,
-                     1 + floor(9999 * rnd('ps_qty', i.range * 4 + j.range))::bigint,
-                     round(1 + 999 * rnd('ps_cost_new' || {d}, i.range * 4 + j.range), 2),
+              select {max_part} + 1 + slots.i, s.s_suppkey,
+                     1 + floor(9999 * rnd('ps_qty', slots.i * 4 + slots.j))::bigint,
+                     round(1 + 999 * rnd('ps_cost_new' || {d}, slots.i * 4 + slots.j), 2),
                      'supplied since ' || {d}
-              from range({n_new_parts}) as i
-              cross join range(4) as j
-              join supp as s on s.rn = ({max_part} + i.range * 7 + j.range * (s.n // 4)) % s.n""")
+              from slots
+              join supp as s on s.rn = slots.rn""")
         for table in r.CATALOG_TABLES:
             q(f"insert into ext_{table} select {day}, t from {table} as t")
 
@@ -339,20 +345,25 @@ class Simulation:
                               "union all select after.o_orderkey from ev_orders)")
         q(f"""create or replace temp table ord_new_keys as
               with live_c as (
-                  select c_custkey, row_number() over (order by c_custkey) - 1 as rn,
-                         count(*) over () as n
+                  select c_custkey, row_number() over (order by c_custkey) - 1 as rn
                   from customer join cslot using (c_custkey)
                   where cslot.u < 0.5 or cslot.u >= 0.6
+              ),
+              -- the customer's rank is computed before the join, so the join is on equal
+              -- keys (a hash join), not a nested loop over orders x customers
+              picks as (
+                  select i.range,
+                         floor((select count(*) from live_c) * rnd('ocust' || {d}, i.range))::bigint
+                             as rn
+                  from range({_n(r.ORDER_NEW, n_ord)}) as i
               )
               select {max_ord} + 1 + i.range as o_orderkey, c.c_custkey as o_custkey
-              from range({_n(r.ORDER_NEW, n_ord)}) as i
-              join live_c as c
-                  on c.rn = floor(c.n * rnd('ocust' || {d}, i.range))::bigint""")
+              from picks as i
+              join live_c as c on c.rn = i.rn""")
         q(f"""create or replace temp table line_new as
               with ps as (
                   select ps_partkey, ps_suppkey, p_retailprice,
-                         row_number() over (order by ps_partkey, ps_suppkey) - 1 as rn,
-                         count(*) over () as n
+                         row_number() over (order by ps_partkey, ps_suppkey) - 1 as rn
                   from partsupp join part on p_partkey = ps_partkey
               ),
               lines as (
@@ -362,6 +373,8 @@ class Simulation:
               ),
               keyed as (
                   select *, o_orderkey * 8 + l_linenumber as lk,
+                         floor((select count(*) from ps)
+                               * rnd('ps' || {d}, o_orderkey * 8 + l_linenumber))::bigint as ps_rn,
                          (1 + floor(50 * rnd('qty', o_orderkey * 8 + l_linenumber)))::decimal(15, 2)
                              as qty,
                          '{date}'::date
@@ -384,7 +397,7 @@ class Simulation:
                   'new line ' || md5(k.lk::varchar)[1:12] as l_comment,
                   row_number() over (order by rnd('breaker' || {d}, k.lk), k.lk) as breaker_rank
               from keyed as k
-              join ps on ps.rn = floor(ps.n * rnd('ps' || {d}, k.lk))::bigint""")
+              join ps on ps.rn = k.ps_rn""")
         # rule breakers: rank 1 negative quantity, 2 unknown ship mode, 3 ship before order
         q(f"""update line_new set
                   l_quantity = case when breaker_rank = 1 then -l_quantity else l_quantity end,
