@@ -24,9 +24,7 @@
     {% endif %}
 
     batch as (
-        select
-            {{ changes }}.*,
-            max({{ changes }}._ingested_at) over () as _applied_through
+        select {{ changes }}.*
         from {{ changes }}
         {% if is_incremental() %}
             -- a join on the key columns, not a row-value IN: it hashes plain columns
@@ -45,8 +43,7 @@
     hashed as (
         select
             *,
-            hash(*columns(* exclude ({{ (keys + technical + ['_applied_through']) | join(', ') }})),
-                _op = 'd') as _row_hash
+            hash(*columns(* exclude ({{ (keys + technical) | join(', ') }})), _op = 'd') as _row_hash
         from deduplicated
     ),
 
@@ -57,11 +54,13 @@
     )
 
     select
-        * exclude (_row_hash, _changed_at, _applied_through),
+        * exclude (_row_hash, _changed_at),
         _changed_at as valid_from,
         lead(_changed_at) over (partition by {{ key_list }} order by _lsn) as valid_to,
         lead(_changed_at) over (partition by {{ key_list }} order by _lsn) is null as is_current,
         _op = 'd' as is_deleted,
-        _applied_through
+        -- a scalar over the batch, not max() over (): a window without a partition runs on
+        -- one thread over every row (SF 1 full build of order_lines_history: 25.5 s -> 21.4 s)
+        (select max(applied._ingested_at) from batch as applied) as _applied_through
     from changed
 {% endmacro %}

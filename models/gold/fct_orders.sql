@@ -1,3 +1,19 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_touched_keys',
+        unique_key='order_id',
+        history=[
+            {'model': 'orders_history', 'keys': ['order_id']},
+            {'model': 'order_lines_history', 'keys': ['order_id']},
+        ],
+        on_schema_change='fail',
+    )
+}}
+
+-- depends_on: {{ ref('orders_history') }}
+-- depends_on: {{ ref('order_lines_history') }}
+
 with
 
 orders as (
@@ -12,6 +28,25 @@ customers as (
     select * from {{ ref('dim_customer') }}
 ),
 
+{% if is_incremental() %}
+    touched_orders as (
+        -- orders whose order or any of whose lines changed since the last run (as the
+        -- replace_touched_keys strategy sees them: it replaces exactly these orders)
+        select order_id from {{ ref('orders_history') }}
+        where _applied_through > {{ silver_watermark() }}
+        union
+        select order_id from {{ ref('order_lines_history') }}
+        where _applied_through > {{ silver_watermark() }}
+    ),
+{% endif %}
+
+touched as (
+    select * from orders
+    {% if is_incremental() %}
+        where order_id in (select touched_orders.order_id from touched_orders)
+    {% endif %}
+),
+
 line_totals as (
     select
         order_id,
@@ -21,38 +56,42 @@ line_totals as (
         sum(net_revenue) as net_revenue,
         sum(gross_charge) as gross_charge,
         count(*) filter (where is_shipped) as shipped_line_count,
-        count(*) filter (where is_returned) as returned_line_count
+        count(*) filter (where is_returned) as returned_line_count,
+        max(_applied_through) as _applied_through
     from order_lines
+    where order_id in (select touched.order_id from touched)
     group by order_id
 ),
 
 facts as (
     select
         -- keys
-        orders.order_id,
+        touched.order_id,
         customers.customer_key,
-        orders.customer_id,
+        touched.customer_id,
         -- dates
-        orders.order_date,
+        touched.order_date,
         -- degenerate dimensions
-        orders.order_status,
-        orders.order_priority,
-        orders.ship_priority,
-        orders.clerk,
+        touched.order_status,
+        touched.order_priority,
+        touched.ship_priority,
+        touched.clerk,
         -- measures
-        orders.total_price,
+        touched.total_price,
         coalesce(line_totals.line_count, 0) as line_count,
         coalesce(line_totals.shipped_line_count, 0) as shipped_line_count,
         coalesce(line_totals.returned_line_count, 0) as returned_line_count,
         coalesce(line_totals.quantity, 0) as quantity,
         coalesce(line_totals.extended_price, 0) as extended_price,
         coalesce(line_totals.net_revenue, 0) as net_revenue,
-        coalesce(line_totals.gross_charge, 0) as gross_charge
-    from orders
-    left join line_totals on orders.order_id = line_totals.order_id
+        coalesce(line_totals.gross_charge, 0) as gross_charge,
+        -- technical
+        greatest(touched._applied_through, line_totals._applied_through) as _applied_through
+    from touched
+    left join line_totals on touched.order_id = line_totals.order_id
     left join customers
-        on {{ point_in_time_join('customers', 'cast(orders.order_date as timestamp)',
-                                 {'orders.customer_id': 'customer_id'},
+        on {{ point_in_time_join('customers', 'cast(touched.order_date as timestamp)',
+                                 {'touched.customer_id': 'customer_id'},
                                  from_column='effective_from') }}
 )
 

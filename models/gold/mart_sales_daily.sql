@@ -8,24 +8,41 @@ customers as (
     select * from {{ ref('dim_customer') }}
 ),
 
+per_order as (
+    -- lines to orders first: an order's lines share its date and customer version, so the
+    -- join to the customer dimension and the count of orders work on orders, not lines (no
+    -- count distinct); lines whose order has not arrived form one group per order with nulls
+    select
+        order_id,
+        order_date,
+        customer_key,
+        count(*) as order_lines,
+        sum(quantity) as units,
+        sum(extended_price) as extended_price,
+        sum(net_revenue) as net_revenue,
+        sum(gross_charge) as gross_charge
+    from order_lines
+    group by order_id, order_date, customer_key
+),
+
 sales as (
     select
         -- grain
-        order_lines.order_date,
+        per_order.order_date,
         customers.nation_name,
         customers.region_name,
         customers.market_segment,
         -- measures
-        count(distinct order_lines.order_id) as orders,
-        count(*) as order_lines,
-        sum(order_lines.quantity) as units,
-        sum(order_lines.extended_price) as extended_price,
-        sum(order_lines.net_revenue) as net_revenue,
-        sum(order_lines.gross_charge) as gross_charge
-    from order_lines
-    left join customers on order_lines.customer_key = customers.customer_key
+        count(*) as orders,
+        cast(sum(per_order.order_lines) as bigint) as order_lines,
+        sum(per_order.units) as units,
+        sum(per_order.extended_price) as extended_price,
+        sum(per_order.net_revenue) as net_revenue,
+        sum(per_order.gross_charge) as gross_charge
+    from per_order
+    left join customers on per_order.customer_key = customers.customer_key
     group by
-        order_lines.order_date,
+        per_order.order_date,
         customers.nation_name,
         customers.region_name,
         customers.market_segment

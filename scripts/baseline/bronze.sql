@@ -14,8 +14,16 @@ create schema if not exists bronze;
 
 create table if not exists bronze.batches (
     batch integer primary key,
-    started_at timestamp
+    started_at timestamp,
+    completed_at timestamp
 );
+
+-- layers commit one by one: a batch that did not reach the end of gold leaves silver and gold
+-- behind bronze, and no later batch can make them whole again
+select error('baseline batch ' || batch || ' did not complete (failed or killed): rebuild the '
+             || 'baseline database from an empty file')
+from bronze.batches
+where completed_at is null;
 
 create table if not exists bronze.files (
     path varchar primary key,
@@ -25,7 +33,7 @@ create table if not exists bronze.files (
 
 set variable batch = (select coalesce(max(batch), 0) + 1 from bronze.batches);
 
-insert into bronze.batches values (getvariable('batch'), now()::timestamp);
+insert into bronze.batches values (getvariable('batch'), now()::timestamp, null);
 
 -- files: every landing file not yet loaded, with its feed (`full/part`, `cdc/orders`, `events`)
 insert into bronze.files

@@ -1,5 +1,5 @@
--- Baseline, gold: the same star schema, marts and reports as models/gold, from silver. The
--- order-line fact is incremental (the lines whose line or order the batch touched are
+-- Baseline, gold: the same star schema, marts and reports as models/gold, from silver. The two
+-- facts are incremental (the lines, and the orders, whose line or order the batch touched are
 -- replaced); every other table is rebuilt, as the dbt models are.
 
 create schema if not exists gold;
@@ -170,8 +170,32 @@ left join gold.dim_supplier as suppliers
         and cast(orders.order_date as timestamp) >= suppliers.effective_from
         and cast(orders.order_date as timestamp) < coalesce(suppliers.valid_to, timestamp '9999-12-31');
 
-create or replace table gold.fct_orders as
-with line_totals as (
+-- the order fact: the orders the batch touched (their order or any of their lines) replaced
+create table if not exists gold.fct_orders (
+    order_id bigint, customer_key varchar, customer_id bigint, order_date date,
+    order_status varchar, order_priority varchar, ship_priority integer, clerk varchar,
+    total_price decimal(15, 2), line_count bigint, shipped_line_count bigint,
+    returned_line_count bigint, quantity decimal(38, 2), extended_price decimal(38, 2),
+    net_revenue decimal(38, 4), gross_charge decimal(38, 6)
+);
+
+create or replace temp table touched_order_facts as
+select order_id from touched_orders
+union
+select order_id from touched_lines;
+
+delete from gold.fct_orders as f
+using touched_order_facts as t
+where f.order_id = t.order_id;
+
+insert into gold.fct_orders by name
+with
+touched as (
+    select orders.* from silver.orders as orders
+    semi join touched_order_facts using (order_id)
+),
+
+line_totals as (
     select
         order_id,
         count(*) as line_count,
@@ -182,19 +206,20 @@ with line_totals as (
         count(*) filter (where is_shipped) as shipped_line_count,
         count(*) filter (where is_returned) as returned_line_count
     from gold.fct_order_line
+    semi join touched_order_facts using (order_id)
     group by order_id
 )
 
 select
-    orders.order_id,
+    touched.order_id,
     customers.customer_key,
-    orders.customer_id,
-    orders.order_date,
-    orders.order_status,
-    orders.order_priority,
-    orders.ship_priority,
-    orders.clerk,
-    orders.total_price,
+    touched.customer_id,
+    touched.order_date,
+    touched.order_status,
+    touched.order_priority,
+    touched.ship_priority,
+    touched.clerk,
+    touched.total_price,
     coalesce(line_totals.line_count, 0) as line_count,
     coalesce(line_totals.shipped_line_count, 0) as shipped_line_count,
     coalesce(line_totals.returned_line_count, 0) as returned_line_count,
@@ -202,13 +227,13 @@ select
     coalesce(line_totals.extended_price, 0) as extended_price,
     coalesce(line_totals.net_revenue, 0) as net_revenue,
     coalesce(line_totals.gross_charge, 0) as gross_charge
-from silver.orders as orders
-left join line_totals on orders.order_id = line_totals.order_id
+from touched
+left join line_totals on touched.order_id = line_totals.order_id
 left join gold.dim_customer as customers
     on
-        customers.customer_id = orders.customer_id
-        and cast(orders.order_date as timestamp) >= customers.effective_from
-        and cast(orders.order_date as timestamp) < coalesce(customers.valid_to, timestamp '9999-12-31');
+        customers.customer_id = touched.customer_id
+        and cast(touched.order_date as timestamp) >= customers.effective_from
+        and cast(touched.order_date as timestamp) < coalesce(customers.valid_to, timestamp '9999-12-31');
 
 create or replace table gold.dim_date as
 with

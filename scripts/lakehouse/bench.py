@@ -274,7 +274,6 @@ def bench(sf: float, days: int, seed: int = 42, data: Path = PROJECT_DIR / "data
             "baseline": {
                 "wall_seconds": base["seconds"],
                 "peak_rss_bytes": base["peak_rss_bytes"],
-                "commit_seconds": base_run["seconds"]["commit"],
                 "layers": {layer: {"seconds": base_run["seconds"][layer], **rows}
                            for layer, rows in
                            _rows(counts["baseline"], after_base, landing_lines).items()},
