@@ -18,8 +18,8 @@ create table if not exists bronze.batches (
     completed_at timestamp
 );
 
--- layers commit one by one: a batch that did not reach the end of gold leaves silver and gold
--- behind bronze, and no later batch can make them whole again
+-- statements commit one by one: a batch that did not reach its end leaves the layers out of
+-- step, and no later batch can make them whole again
 select error('baseline batch ' || batch || ' did not complete (failed or killed): rebuild the '
              || 'baseline database from an empty file')
 from bronze.batches

@@ -191,8 +191,10 @@ where f.order_id = t.order_id;
 insert into gold.fct_orders by name
 with
 touched as (
-    select orders.* from silver.orders as orders
-    semi join touched_order_facts using (order_id)
+    select * from silver.orders
+    where
+        getvariable('batch') = 1
+        or order_id in (select t.order_id from touched_order_facts as t)
 ),
 
 line_totals as (
@@ -206,7 +208,9 @@ line_totals as (
         count(*) filter (where is_shipped) as shipped_line_count,
         count(*) filter (where is_returned) as returned_line_count
     from gold.fct_order_line
-    semi join touched_order_facts using (order_id)
+    where
+        getvariable('batch') = 1
+        or order_id in (select t.order_id from touched_order_facts as t)
     group by order_id
 )
 

@@ -11,7 +11,10 @@ create schema if not exists silver;
 -- CDC entities: the keys the batch touched, their versions recomputed from all their changes
 -- (the first full extract as each row's baseline, LSN 0, then every change event) and
 -- replaced in the history; their current versions replaced in the current-state table.
--- `_batch` says which batch last wrote a row.
+-- `_batch` says which batch last wrote a row. On the first batch every key is new: the
+-- touched-key tables stay empty (nothing to delete) and `getvariable('batch') = 1` stands for
+-- "touched", which DuckDB folds to a constant (no join over every key: at SF 10 that join
+-- made the full build run out of memory).
 
 -- ---------------------------------------------------------------------------- customers
 create table if not exists silver.customers_history (
@@ -22,11 +25,12 @@ create table if not exists silver.customers_history (
 );
 
 create or replace temp table touched_customers as
-select c_custkey as customer_id from bronze.cdc_customer where _batch = getvariable('batch')
+select c_custkey as customer_id from bronze.cdc_customer
+where _batch = getvariable('batch') and getvariable('batch') > 1
 union
 select c_custkey from bronze.full_customer
 where
-    _batch = getvariable('batch')
+    _batch = getvariable('batch') and getvariable('batch') > 1
     and _extract_date = (select min(first._extract_date) from bronze.full_customer as first);
 
 delete from silver.customers_history as h
@@ -52,7 +56,9 @@ log as (
 
 deduplicated as (
     select * from log
-    where customer_id in (select t.customer_id from touched_customers as t)
+    where
+        getvariable('batch') = 1
+        or customer_id in (select t.customer_id from touched_customers as t)
     qualify row_number() over (partition by customer_id, _lsn order by _batch) = 1
 ),
 
@@ -100,11 +106,12 @@ create table if not exists silver.orders_history (
 );
 
 create or replace temp table touched_orders as
-select o_orderkey as order_id from bronze.cdc_orders where _batch = getvariable('batch')
+select o_orderkey as order_id from bronze.cdc_orders
+where _batch = getvariable('batch') and getvariable('batch') > 1
 union
 select o_orderkey from bronze.full_orders
 where
-    _batch = getvariable('batch')
+    _batch = getvariable('batch') and getvariable('batch') > 1
     and _extract_date = (select min(first._extract_date) from bronze.full_orders as first);
 
 delete from silver.orders_history as h
@@ -131,7 +138,9 @@ log as (
 
 deduplicated as (
     select * from log
-    where order_id in (select t.order_id from touched_orders as t)
+    where
+        getvariable('batch') = 1
+        or order_id in (select t.order_id from touched_orders as t)
     qualify row_number() over (partition by order_id, _lsn order by _batch) = 1
 ),
 
@@ -184,11 +193,11 @@ create table if not exists silver.order_lines_history (
 create or replace temp table touched_lines as
 select l_orderkey as order_id, l_linenumber as line_number
 from bronze.cdc_lineitem
-where _batch = getvariable('batch')
+where _batch = getvariable('batch') and getvariable('batch') > 1
 union
 select l_orderkey, l_linenumber from bronze.full_lineitem
 where
-    _batch = getvariable('batch')
+    _batch = getvariable('batch') and getvariable('batch') > 1
     and _extract_date = (select min(first._extract_date) from bronze.full_lineitem as first);
 
 delete from silver.order_lines_history as h
@@ -217,8 +226,10 @@ log as (
 ),
 
 deduplicated as (
-    select log.* from log
-    semi join touched_lines using (order_id, line_number)
+    select * from log
+    where
+        getvariable('batch') = 1
+        or (order_id, line_number) in (select (t.order_id, t.line_number) from touched_lines as t)
     qualify row_number() over (partition by order_id, line_number, _lsn order by _batch) = 1
 ),
 

@@ -3,10 +3,11 @@
 `scripts/baseline/{bronze,silver,gold}.sql` take the landing files not loaded yet through the
 same bronze -> silver -> gold work as the dbt project, to the same gold tables, with no dbt and
 no Jinja: the practical lower bound for the engine on this machine. One call is one batch (the
-first call on an empty database is the full build, later calls are increments). Each layer
-commits on its own (one transaction for a whole run made DuckDB read the run's own uncommitted
-writes, measured slower); a run that failed or was killed after bronze committed leaves its
-batch without `completed_at`, and the next run stops with an error saying to rebuild.
+first call on an empty database is the full build, later calls are increments). Statements
+commit one by one: in one transaction per run or per layer, DuckDB keeps the transaction's
+earlier writes in memory and the SF 10 full build ran out of its 8 GB (measured). A run that
+failed or was killed part-way leaves its batch without `completed_at`, and the next run stops
+with an error saying to rebuild the baseline database.
 """
 
 from __future__ import annotations
@@ -34,15 +35,12 @@ def run_baseline(db: Path, landing: Path, memory_limit: str = "8GB", threads: in
         seconds: dict[str, float] = {}
         for layer in LAYERS:
             started = time.perf_counter()
-            con.execute("begin")
             # statement by statement: each binds after the ones before it ran (variables)
             for statement in con.extract_statements((SCRIPTS / f"{layer}.sql").read_text()):
                 con.execute(statement)
-            if layer == LAYERS[-1]:
-                con.execute("update bronze.batches set completed_at = now()::timestamp "
-                            "where batch = getvariable('batch')")
-            con.execute("commit")
             seconds[layer] = time.perf_counter() - started
+        con.execute("update bronze.batches set completed_at = now()::timestamp "
+                    "where batch = getvariable('batch')")
         batch = con.execute("select getvariable('batch')").fetchone()[0]  # type: ignore[index]
         return {"batch": batch, "seconds": seconds}
     finally:
