@@ -62,17 +62,22 @@ deduplicated as (
     qualify row_number() over (partition by customer_id, _lsn order by _batch) = 1
 ),
 
+hashed as (
+    select
+        *,
+        hash(customer_name, address, nation_id, phone, account_balance, market_segment, comment,
+             _op = 'd') as _row_hash
+    from deduplicated
+),
+
 changed as (
-    select * from deduplicated
-    qualify
-        lag(hash(customer_name, address, nation_id, phone, account_balance, market_segment,
-                 comment, _op = 'd')) over (partition by customer_id order by _lsn)
-        is distinct from hash(customer_name, address, nation_id, phone, account_balance,
-                              market_segment, comment, _op = 'd')
+    select * from hashed
+    qualify lag(_row_hash) over (partition by customer_id order by _lsn)
+        is distinct from _row_hash
 )
 
 select
-    * exclude (_changed_at, _op, _batch),
+    * exclude (_changed_at, _op, _batch, _row_hash),
     _changed_at as valid_from,
     lead(_changed_at) over (partition by customer_id order by _lsn) as valid_to,
     lead(_changed_at) over (partition by customer_id order by _lsn) is null as is_current,
@@ -144,17 +149,22 @@ deduplicated as (
     qualify row_number() over (partition by order_id, _lsn order by _batch) = 1
 ),
 
+hashed as (
+    select
+        *,
+        hash(customer_id, order_status, total_price, order_date, order_priority, clerk,
+             ship_priority, comment, _op = 'd') as _row_hash
+    from deduplicated
+),
+
 changed as (
-    select * from deduplicated
-    qualify
-        lag(hash(customer_id, order_status, total_price, order_date, order_priority, clerk,
-                 ship_priority, comment, _op = 'd')) over (partition by order_id order by _lsn)
-        is distinct from hash(customer_id, order_status, total_price, order_date,
-                              order_priority, clerk, ship_priority, comment, _op = 'd')
+    select * from hashed
+    qualify lag(_row_hash) over (partition by order_id order by _lsn)
+        is distinct from _row_hash
 )
 
 select
-    * exclude (_changed_at, _op, _batch),
+    * exclude (_changed_at, _op, _batch, _row_hash),
     _changed_at as valid_from,
     lead(_changed_at) over (partition by order_id order by _lsn) as valid_to,
     lead(_changed_at) over (partition by order_id order by _lsn) is null as is_current,
@@ -233,20 +243,23 @@ deduplicated as (
     qualify row_number() over (partition by order_id, line_number, _lsn order by _batch) = 1
 ),
 
+hashed as (
+    select
+        *,
+        hash(part_id, supplier_id, quantity, extended_price, discount, tax, return_flag,
+             line_status, ship_date, commit_date, receipt_date, ship_instructions, ship_mode,
+             comment, _op = 'd') as _row_hash
+    from deduplicated
+),
+
 changed as (
-    select * from deduplicated
-    qualify
-        lag(hash(part_id, supplier_id, quantity, extended_price, discount, tax, return_flag,
-                 line_status, ship_date, commit_date, receipt_date, ship_instructions,
-                 ship_mode, comment, _op = 'd'))
-            over (partition by order_id, line_number order by _lsn)
-        is distinct from hash(part_id, supplier_id, quantity, extended_price, discount, tax,
-                              return_flag, line_status, ship_date, commit_date, receipt_date,
-                              ship_instructions, ship_mode, comment, _op = 'd')
+    select * from hashed
+    qualify lag(_row_hash) over (partition by order_id, line_number order by _lsn)
+        is distinct from _row_hash
 )
 
 select
-    * exclude (_changed_at, _op, _batch),
+    * exclude (_changed_at, _op, _batch, _row_hash),
     _changed_at as valid_from,
     lead(_changed_at) over (partition by order_id, line_number order by _lsn) as valid_to,
     lead(_changed_at) over (partition by order_id, line_number order by _lsn) is null as is_current,

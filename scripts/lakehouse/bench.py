@@ -27,6 +27,7 @@ the layer's tables after it; rows/s = rows_in / seconds.
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import shutil
@@ -45,6 +46,7 @@ from .dbt import dbt_env
 from .generator import GENERATOR_VERSION, deliver
 
 BIN = Path(sys.executable).parent
+NAN = math.nan
 LAYERS = ("bronze", "silver", "gold")
 # dbt selections per step: models only (tests run in the last step); seeds and snapshots are
 # silver's (reference data and build-time history)
@@ -240,6 +242,7 @@ def bench(sf: float, days: int, seed: int = 42, data: Path = PROJECT_DIR / "data
     lines_by_path = {f["path"]: f["lines"] for f in manifest["files"]}
     runs, checks = [], {}
     counts = {"ours": {}, "baseline": {}}
+    baseline_error: str | None = None
     for day in range(days + 1):
         delivered = deliver(generated, landing, day)
         landing_lines = sum(lines_by_path[p] for p in delivered)
@@ -249,13 +252,21 @@ def bench(sf: float, days: int, seed: int = 42, data: Path = PROJECT_DIR / "data
         steps = ours.run(tests)
         ours_wall = time.perf_counter() - started
         after_ours = _row_counts(ours.db)
-        base = measure([str(BIN / "lakehouse"), "baseline", "--db", str(baseline_db),
-                        "--landing", str(landing), "--memory-limit", memory_limit,
-                        "--threads", str(threads), "--json", str(work / "baseline-run.json")])
-        if base["exit_code"] != 0:
-            raise SystemExit(f"bench: baseline failed:\n{base['output'][-5000:]}")
-        base_run = json.loads((work / "baseline-run.json").read_text())
-        after_base = _row_counts(baseline_db)
+        if baseline_error is None:
+            base = measure([str(BIN / "lakehouse"), "baseline", "--db", str(baseline_db),
+                            "--landing", str(landing), "--memory-limit", memory_limit,
+                            "--threads", str(threads), "--json", str(work / "baseline-run.json")])
+            if base["exit_code"] != 0:
+                # ours goes on; the baseline's figures are NaN from here and gold is not compared
+                baseline_error = f"run {day}: " + base["output"].strip().splitlines()[-1]
+                log(f"bench: baseline failed in {baseline_error}\n{base['output'][-3000:]}")
+        if baseline_error is None:
+            base_run = json.loads((work / "baseline-run.json").read_text())
+            after_base = _row_counts(baseline_db)
+        else:
+            base = {"seconds": NAN, "peak_rss_bytes": 0}
+            base_run = {"seconds": dict.fromkeys(LAYERS, NAN)}
+            after_base = {}
         layer_steps = {s["step"]: s for s in steps}
         run = {
             "run": day, "kind": kind, "files": len(delivered), "landing_lines": landing_lines,
@@ -282,7 +293,7 @@ def bench(sf: float, days: int, seed: int = 42, data: Path = PROJECT_DIR / "data
         for side in ("ours", "baseline"):
             for layer in run[side]["layers"].values():
                 seconds = layer.get("net_seconds", layer["seconds"])
-                layer["rows_per_second"] = layer["rows_in"] / seconds if seconds else None
+                layer["rows_per_second"] = layer["rows_in"] / seconds if seconds else NAN
         run["ours"]["net_seconds"] = sum(run["ours"]["layers"][x]["net_seconds"] for x in LAYERS)
         run["ours"]["dbt_overhead_seconds"] = sum(
             run["ours"]["layers"][x]["dbt_overhead_seconds"] for x in LAYERS)
@@ -299,7 +310,7 @@ def bench(sf: float, days: int, seed: int = 42, data: Path = PROJECT_DIR / "data
         log(f"bench: run {day}: ours {run['ours']['net_seconds']:.1f}s net "
             f"(+{run['ours']['dbt_overhead_seconds']:.1f}s dbt overhead), baseline "
             f"{run['baseline']['seconds']:.1f}s: {run['ratio']['total_net']:.2f}x")
-        if day in (0, days):
+        if day in (0, days) and baseline_error is None:
             checks[f"run {day}"] = compare_gold(ours.db, baseline_db)
     result = {
         "params": {"sf": sf, "days": days, "seed": seed, "memory_limit": memory_limit,
@@ -308,8 +319,10 @@ def bench(sf: float, days: int, seed: int = 42, data: Path = PROJECT_DIR / "data
         "machine": machine(),
         "generation": generation,
         "runs": runs,
-        "gold_identical": all(t["only_ours"] == 0 and t["only_baseline"] == 0
-                              for check in checks.values() for t in check.values()),
+        "baseline_error": baseline_error,
+        "gold_identical": baseline_error is None and all(
+            t["only_ours"] == 0 and t["only_baseline"] == 0
+            for check in checks.values() for t in check.values()),
         "gold_checks": checks,
     }
     from .bench_report import write_report

@@ -49,7 +49,7 @@ def targets(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def _gib(n: float | None) -> str:
-    return "-" if n is None else f"{n / GIB:.2f} GiB"
+    return "-" if not n else f"{n / GIB:.2f} GiB"
 
 
 def _markdown(result: dict[str, Any], t: dict[str, Any]) -> str:
@@ -70,9 +70,11 @@ def _markdown(result: dict[str, Any], t: dict[str, Any]) -> str:
         f"{_gib(g['peak_rss_bytes'])}"
         + (" (data set reused; figures from when it was made)." if g["reused"] else "."),
         "",
-        "Gold of ours and of the baseline, compared table by table after the full build and "
-        "after the last run: " + ("**identical**." if result["gold_identical"]
-                                  else "**DIFFERENT** (see gold_checks in bench.json)."),
+        ("**The baseline failed** in " + result["baseline_error"] + "; its figures are "
+         "`nan` from that run on and gold was not compared." if result.get("baseline_error") else
+         "Gold of ours and of the baseline, compared table by table after the full build and "
+         "after the last run: " + ("**identical**." if result["gold_identical"]
+                                   else "**DIFFERENT** (see gold_checks in bench.json).")),
         "",
         "## Runs",
         "",
