@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing
 import os
 import platform
 import shutil
@@ -167,6 +168,15 @@ def _row_counts(db: Path) -> dict[str, dict[str, int]]:
         con.close()
 
 
+def _in_child(function, *args):
+    """`function(*args)` in a fresh interpreter: the bench process itself never holds DuckDB
+    memory, because Linux reports a child's peak memory (ru_maxrss) as at least the parent's
+    resident size when it forked; a comparison run in this process inflated every later
+    measurement (seen at SF 1)."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(function, args)
+
+
 def _rows(before: dict, after: dict, landing_lines: int) -> dict[str, dict[str, int]]:
     def total(counts: dict, layer: str, only: tuple[str, ...] | None = None) -> int:
         return sum(n for t, n in counts.get(layer, {}).items() if only is None or t in only)
@@ -251,7 +261,7 @@ def bench(sf: float, days: int, seed: int = 42, data: Path = PROJECT_DIR / "data
         started = time.perf_counter()
         steps = ours.run(tests)
         ours_wall = time.perf_counter() - started
-        after_ours = _row_counts(ours.db)
+        after_ours = _in_child(_row_counts, ours.db)
         if baseline_error is None:
             base = measure([str(BIN / "lakehouse"), "baseline", "--db", str(baseline_db),
                             "--landing", str(landing), "--memory-limit", memory_limit,
@@ -262,7 +272,7 @@ def bench(sf: float, days: int, seed: int = 42, data: Path = PROJECT_DIR / "data
                 log(f"bench: baseline failed in {baseline_error}\n{base['output'][-3000:]}")
         if baseline_error is None:
             base_run = json.loads((work / "baseline-run.json").read_text())
-            after_base = _row_counts(baseline_db)
+            after_base = _in_child(_row_counts, baseline_db)
         else:
             base = {"seconds": NAN, "peak_rss_bytes": 0}
             base_run = {"seconds": dict.fromkeys(LAYERS, NAN)}
@@ -311,7 +321,7 @@ def bench(sf: float, days: int, seed: int = 42, data: Path = PROJECT_DIR / "data
             f"(+{run['ours']['dbt_overhead_seconds']:.1f}s dbt overhead), baseline "
             f"{run['baseline']['seconds']:.1f}s: {run['ratio']['total_net']:.2f}x")
         if day in (0, days) and baseline_error is None:
-            checks[f"run {day}"] = compare_gold(ours.db, baseline_db)
+            checks[f"run {day}"] = _in_child(compare_gold, ours.db, baseline_db)
     result = {
         "params": {"sf": sf, "days": days, "seed": seed, "memory_limit": memory_limit,
                    "threads": threads, "tests": tests},
