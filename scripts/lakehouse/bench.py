@@ -268,7 +268,9 @@ def bench(sf: float, days: int, seed: int = 42, data: Path = PROJECT_DIR / "data
                             "--threads", str(threads), "--json", str(work / "baseline-run.json")])
             if base["exit_code"] != 0:
                 # ours goes on; the baseline's figures are NaN from here and gold is not compared
-                baseline_error = f"run {day}: " + base["output"].strip().splitlines()[-1]
+                lines = base["output"].strip().splitlines()
+                baseline_error = f"run {day}: " + next(
+                    (line for line in reversed(lines) if "Error" in line), lines[-1])
                 log(f"bench: baseline failed in {baseline_error}\n{base['output'][-3000:]}")
         if baseline_error is None:
             base_run = json.loads((work / "baseline-run.json").read_text())
