@@ -4,10 +4,10 @@
 same bronze -> silver -> gold work as the dbt project, to the same gold tables, with no dbt and
 no Jinja: the practical lower bound for the engine on this machine. One call is one batch (the
 first call on an empty database is the full build, later calls are increments). Statements
-commit one by one: in one transaction per run or per layer, DuckDB keeps the transaction's
-earlier writes in memory and the SF 10 full build ran out of its 8 GB (measured). A run that
-failed or was killed part-way leaves its batch without `completed_at`, and the next run stops
-with an error saying to rebuild the baseline database.
+commit one by one (faster than one transaction per run at SF 1). At SF 10 the baseline runs out
+of an 8 GB memory limit in silver however it commits (see docs/benchmarks.md). A run that failed
+or was killed part-way leaves its batch without `completed_at`, and the next run stops with an
+error saying to rebuild the baseline database.
 """
 
 from __future__ import annotations

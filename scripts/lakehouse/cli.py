@@ -210,6 +210,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
                    out=Path(args.out) if args.out else None, memory_limit=args.memory_limit,
                    threads=args.threads, tests=not args.no_tests, log=log)
     print(json.dumps(result["targets"], indent=1, default=str))
+    if result["baseline_error"]:
+        log(f"bench: the baseline failed in {result['baseline_error']}: gold not compared")
+        return 1
     if not result["gold_identical"]:
         log("bench: gold of ours and of the baseline differ (see gold_checks in bench.json)")
         return 1
