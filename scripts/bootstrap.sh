@@ -18,13 +18,20 @@ if [ ! -f "$stamp" ]; then
     rm -f .venv/.installed-*
     touch "$stamp"
 fi
-if [ "${1:-}" = "test" ] && ! command -v chromium >/dev/null 2>&1; then
-    # the docs site test drives Debian's headless Chromium
-    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-        echo "bootstrap: installing chromium (Debian package) for the docs site test"
-        apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-    else
-        echo "bootstrap: chromium is missing; install Debian's chromium package for the docs test" >&2
+if [ "${1:-}" = "test" ]; then
+    # Debian packages the tests drive: headless Chromium (docs site, dashboard) and a real
+    # PostgreSQL server (captured by the embedded Debezium engine)
+    missing=()
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+    compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+    if [ ${#missing[@]} -gt 0 ]; then
+        if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+            echo "bootstrap: installing ${missing[*]} (Debian packages) for the tests"
+            apt-get update -qq >/dev/null
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+        else
+            echo "bootstrap: missing Debian packages for the tests: ${missing[*]}" >&2
+        fi
     fi
 fi
 exec .venv/bin/lakehouse "$@"

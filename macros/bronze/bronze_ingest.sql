@@ -73,11 +73,11 @@
         {% endif %}
         select
             -- row image fields, typed per the contract
-            {{ bronze_select_columns(feed, observed, img='img') | join(',\n            ') }},
+            {{ bronze_select_columns(feed, observed, img='img', schema='field_schemas') | join(',\n            ') }},
             {% if feed.meta.format == 'debezium' %}
                 -- change metadata
                 e ->> 'op' as _op,
-                try_cast(e -> 'source' ->> 'lsn' as bigint) as _lsn,
+                _sequence as _lsn,
                 try_cast(e -> 'source' ->> 'txId' as bigint) as _tx_id,
                 make_timestamp(try_cast(e -> 'source' ->> 'ts_ms' as bigint) * 1000)
                     as _source_committed_at,

@@ -5,8 +5,10 @@
     otherwise the reason it is quarantined. A file whose last line is cut off (no final newline
     and not valid JSON) is quarantined whole: none of its lines load.
     For `debezium` feeds the envelope `e` is unwrapped from Kafka Connect's
-    `{"schema", "payload"}` form when present, and `img` is the row image (`after`, or `before`
-    for a delete); for `jsonl` feeds both are the line's object.
+    `{"schema", "payload"}` form when present, `img` is the row image (`after`, or `before`
+    for a delete), `field_schemas` the Connect schema of its fields (null without a schema)
+    and `_sequence` the change's place in the source's order (`debezium_sequence`);
+    for `jsonl` feeds `e` and `img` are the line's object.
     Creates a temporary table and returns its name.
 #}
 {% macro bronze_json_lines(feed, stage) %}
@@ -19,6 +21,11 @@
         ).columns[0].values() | list %}
     {% endif %}
     {% set is_debezium = feed.meta.format == 'debezium' %}
+    {% if is_debezium %}
+        {% set sequence = debezium_sequence(feed) %}
+        {% set sequence_name = 'source.' ~ sequence.required | join('/')
+            if sequence.required | length == 1 else 'sequence (' ~ feed.meta.get('sequence_by') ~ ')' %}
+    {% endif %}
     {% set sql %}
         create or replace temp table {{ lines }} as
         with texts as (
@@ -67,15 +74,39 @@
                 {% endif %}
             from parsed
         ),
+        {% if is_debezium %}
+            -- Kafka Connect's schema of the row struct (the envelope's `after` field), once per
+            -- distinct schema: a JSON object of field -> {type, name, parameters}
+            field_schemas as (
+                select schema_text, json_group_object(f ->> '$.field', f) as field_schemas
+                from (
+                    select schema_text, unnest(json_extract(row_schema, '$.fields[*]')) as f
+                    from (
+                        select schema_text, unnest(json_extract(schema_text, '$.fields[*]')) as row_schema
+                        from (select distinct j ->> '$.schema' as schema_text from enveloped where is_wrapped)
+                    )
+                    where (row_schema ->> '$.field') = 'after'
+                )
+                group by schema_text
+            ),
+        {% endif %}
         imaged as (
             select
-                *,
+                enveloped.*,
                 {% if is_debezium %}
+                    {{ sequence.expression }} as _sequence,
+                    field_schemas.field_schemas,
                     case when e ->> '$.op' = 'd' then e -> '$.before' else e -> '$.after' end
                 {% else %}
+                    null::decimal(38,0) as _sequence,
+                    null::json as field_schemas,
                     e
                 {% endif %} as img
             from enveloped
+            {% if is_debezium %}
+                left join field_schemas
+                    on enveloped.is_wrapped and (enveloped.j ->> '$.schema') = field_schemas.schema_text
+            {% endif %}
         )
         select
             *,
@@ -90,9 +121,12 @@
                     when (e ->> '$.op') is null then 'missing required field: op'
                     when (e ->> '$.op') not in ('c', 'u', 'd', 'r')
                         then 'unknown op: ' || (e ->> '$.op')
-                    when (e ->> '$.source.lsn') is null then 'missing required field: source.lsn'
-                    when try_cast(e ->> '$.source.lsn' as bigint) is null
-                        then 'wrong type: source.lsn is not an integer'
+                    {% for field in sequence.required %}
+                        when (e ->> '$.source.{{ field }}') is null
+                            then 'missing required field: source.{{ field }}'
+                    {% endfor %}
+                    when _sequence is null
+                        then 'wrong type: {{ sequence_name }} is not an integer'
                     when (e ->> '$.source.ts_ms') is null
                         then 'missing required field: source.ts_ms'
                     when try_cast(e ->> '$.source.ts_ms' as bigint) is null

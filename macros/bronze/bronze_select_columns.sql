@@ -8,11 +8,14 @@
     - failOnNewColumns: the run stops, naming the file and the field.
     - none: unknown fields are ignored (JSON feeds keep them in the raw payload).
     In every mode a value of the wrong type loads as null and its original value goes to
-    `_rescued_data` (a JSON object, field -> value), so a bad value never fails a run.
+    `_rescued_data` (a JSON object, field -> value), so a bad value never fails a run;
+    `_undecoded_fields` lists those declared columns (a silver expectation counts them).
+    `schema` is the SQL expression of a Debezium line's field schemas (see
+    `bronze_json_lines`); each column's `meta.encoding` is its encoding when a line has none.
     `observed` maps each field seen in this batch to the first file it was seen in, and for
     Parquet to its type. Returns a list of `expression as column` strings.
 #}
-{% macro bronze_select_columns(feed, observed, img=none) %}
+{% macro bronze_select_columns(feed, observed, img=none, schema=none) %}
     {% set mode = schema_evolution_mode(feed.name) %}
     {% set declared = feed.columns %}
     {% set new_fields = [] %}
@@ -27,15 +30,25 @@
     {% endif %}
     {% set columns = [] %}
     {% set rescued = [] %}
+    {% set undecoded = [] %}
+    {% set staging_columns = ['path', 'no_final_newline', 'n_parts', 'raw_line', 'line_no',
+        'is_json', 'file_truncated', 'j', 'is_wrapped', 'e', 'img', '_sequence', 'field_schemas',
+        '_reason'] %}
     {% for name, column in declared.items() %}
         {% set t = column.data_type %}
         {% if img is not none %}
-            {% set typed = bronze_typed_json(img, name, t) %}
+            {% set typed = bronze_typed_json(img, name, t, schema, (column.meta or {}).get('encoding')) %}
             {% do columns.append(typed ~ ' as ' ~ adapter.quote(name)) %}
+            {# the checks below name the typed column (DuckDB resolves an alias of the same
+               select list) rather than decode the value again, unless a staging column has
+               that name #}
+            {% set typed = typed if name in staging_columns else adapter.quote(name) %}
             {% if t | lower not in ('varchar', 'text', 'string') %}
                 {% do rescued.append("{'k': '" ~ name ~ "', 'v': case when coalesce(json_type("
                     ~ img ~ " -> '" ~ name ~ "'), 'NULL') <> 'NULL' and " ~ typed ~ " is null then "
                     ~ img ~ " -> '" ~ name ~ "' end}") %}
+                {% do undecoded.append("case when coalesce(json_type(" ~ img ~ " -> '" ~ name
+                    ~ "'), 'NULL') <> 'NULL' and " ~ typed ~ " is null then '" ~ name ~ "' end") %}
             {% endif %}
         {% elif name not in observed %}
             {% do columns.append('cast(null as ' ~ t ~ ') as ' ~ adapter.quote(name)) %}
@@ -47,6 +60,8 @@
             {% do rescued.append("{'k': '" ~ name ~ "', 'v': case when " ~ adapter.quote(name)
                 ~ " is not null and " ~ typed ~ " is null then to_json(" ~ adapter.quote(name)
                 ~ ") end}") %}
+            {% do undecoded.append("case when " ~ adapter.quote(name) ~ " is not null and " ~ typed
+                ~ " is null then '" ~ name ~ "' end") %}
         {% endif %}
     {% endfor %}
     {% for field in new_fields %}
@@ -64,5 +79,7 @@
         ~ 'entry -> entry.v is not null)' %}
     {% do columns.append('case when len(' ~ entries ~ ') > 0 then map_from_entries('
         ~ entries ~ ')::json end as _rescued_data') %}
+    {% do columns.append('list_filter([' ~ undecoded | join(', ')
+        ~ ']::varchar[], name -> name is not null) as _undecoded_fields') %}
     {{ return(columns) }}
 {% endmacro %}

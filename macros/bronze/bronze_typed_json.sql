@@ -1,29 +1,103 @@
 {#
-    A JSON field of a row image, cast to its declared type, accepting the encodings real feeds
-    use: Debezium's default integer days since the epoch or an ISO-8601 string for dates, epoch
-    milliseconds or an ISO-8601 string for timestamps, numbers or numeric strings for decimals
-    (decimal.handling.mode double or string). A value that does not cast gives null (and is
-    rescued by the caller), never an error. Debezium's `precise` decimals (base64 bytes) do not
-    cast and are rescued.
+    A JSON field of a row image, cast to its declared type, decoding every value encoding of
+    Debezium's JSON output for the column types relational sources use. `schema` is a SQL
+    expression for the line's field schemas (Kafka Connect's schema of the row struct, a JSON
+    object keyed by field; null for a line without a schema); `encoding` is the column's
+    declared encoding (`meta.encoding` in the source YAML: a Connect type or logical name), used
+    when the line has no schema. Without either, the value's own JSON type decides:
+    - decimal: a number (`double`), a numeric string (`string`), base64 bytes (`precise`, the
+      default: `org.apache.kafka.connect.data.Decimal`, scale from the schema, else the
+      declared scale; a string is read as bytes when the declared scale is above 0 and it has
+      no decimal point, as `string` mode always prints the scale's digits), or an object
+      `{scale, value}` (`io.debezium.data.VariableScaleDecimal`);
+    - date: integer days since the epoch (`io.debezium.time.Date`, Connect `Date`) or ISO-8601;
+    - timestamp: epoch ms (`io.debezium.time.Timestamp`, Connect `Timestamp`), µs
+      (`MicroTimestamp`), ns (`NanoTimestamp`), or ISO-8601 with or without an offset
+      (`ZonedTimestamp`, converted to UTC); without a schema a number's unit is read from its
+      magnitude (below 1e13 ms, below 1e16 µs, else ns: exact for times from 1970-04 to 2286);
+    - time: ms (`io.debezium.time.Time`, Connect `Time`), µs (`MicroTime`, the default without
+      a schema), ns (`NanoTime`), or ISO text;
+    - blob: base64 bytes; boolean, integers, floats: JSON values or their text.
+    A value that does not decode gives null (the caller rescues it), never an error.
 #}
-{% macro bronze_typed_json(img, field, data_type) %}
+{% macro bronze_typed_json(img, field, data_type, schema=none, encoding=none) %}
     {%- set t = data_type | lower | replace(' ', '') -%}
     {%- set value = img ~ " -> '" ~ field ~ "'" -%}
     {%- set text = img ~ " ->> '" ~ field ~ "'" -%}
+    {%- set declared = "'" ~ (encoding or '') ~ "'" -%}
+    {%- if schema is none -%}
+        {%- set kind = declared -%}
+        {%- set schema_scale = 'null::integer' -%}
+    {%- else -%}
+        {%- set field_schema = '(' ~ schema ~ " -> '" ~ field ~ "')" -%}
+        {%- set kind = 'coalesce(' ~ field_schema ~ " ->> 'name', " ~ field_schema ~ " ->> 'type', "
+            ~ declared ~ ')' -%}
+        {%- set schema_scale = 'try_cast(' ~ field_schema ~ " -> 'parameters' ->> 'scale' as integer)" -%}
+    {%- endif -%}
+    {%- set is_number = 'json_type(' ~ value ~ ") in ('BIGINT', 'UBIGINT', 'HUGEINT')" -%}
+    {%- set number = 'try_cast(' ~ text ~ ' as bigint)' -%}
+    {%- set days = 'try_cast(' ~ text ~ ' as integer)' -%}
     {%- if t in ('varchar', 'text', 'string') -%}
         ({{ text }})
-    {%- elif t == 'date' -%}
+    {%- elif t.startswith('decimal') or t.startswith('numeric') -%}
+        {%- set declared_scale = (t.split(',')[1].rstrip(')') if ',' in t else '3') if '(' in t else '3' -%}
         (case
-            when json_type({{ value }}) in ('BIGINT', 'UBIGINT')
-                then date '1970-01-01' + try_cast({{ text }} as integer)
-            else try_cast({{ text }} as date)
+            when json_type({{ value }}) = 'OBJECT' then {{ debezium_decimal_from_bytes(
+                value ~ " ->> 'value'", 'try_cast(' ~ value ~ " ->> 'scale' as integer)", data_type) }}
+            when json_type({{ value }}) = 'VARCHAR' and (
+                {{ kind }} in ('org.apache.kafka.connect.data.Decimal', 'bytes', 'precise')
+                or ({{ kind }} = '' and {{ declared_scale }} > 0 and not contains({{ text }}, '.')
+                    and regexp_full_match({{ text }}, '([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?'))
+            ) then {{ debezium_decimal_from_bytes(
+                text, 'coalesce(' ~ schema_scale ~ ', ' ~ declared_scale ~ ')', data_type) }}
+            else try_cast({{ text }} as {{ data_type }})
         end)
-    {%- elif t == 'timestamp' -%}
+    {%- elif t in ('date', 'timestamp', 'datetime', 'timestamptz', 'timestampwithtimezone') -%}
+        {%- set instant -%}
+            (case
+                when {{ is_number }} then try(
+                    case
+                        when {{ kind }} in ('io.debezium.time.Date', 'org.apache.kafka.connect.data.Date')
+                            then (date '1970-01-01' + {{ days }})::timestamp
+                        when {{ kind }} in ('io.debezium.time.Timestamp', 'org.apache.kafka.connect.data.Timestamp')
+                            then make_timestamp_ms({{ number }})
+                        when {{ kind }} = 'io.debezium.time.MicroTimestamp' then make_timestamp({{ number }})
+                        when {{ kind }} = 'io.debezium.time.NanoTimestamp'
+                            then make_timestamp_ns({{ number }})::timestamp
+                        {% if t == 'date' %}
+                            else (date '1970-01-01' + {{ days }})::timestamp
+                        {% else %}
+                            when abs({{ number }}) < 10000000000000 then make_timestamp_ms({{ number }})
+                            when abs({{ number }}) < 10000000000000000 then make_timestamp({{ number }})
+                            else make_timestamp_ns({{ number }})::timestamp
+                        {% endif %}
+                    end)
+                else coalesce(
+                    try_cast(try_cast({{ text }} as timestamptz) as timestamp),
+                    try_cast({{ text }} as timestamp)
+                )
+            end)
+        {%- endset -%}
+        {%- if t == 'date' -%}
+            try_cast({{ instant }} as date)
+        {%- elif t in ('timestamptz', 'timestampwithtimezone') -%}
+            try_cast({{ instant }} as timestamptz)
+        {%- else -%}
+            {{ instant }}
+        {%- endif -%}
+    {%- elif t == 'time' -%}
         (case
-            when json_type({{ value }}) in ('BIGINT', 'UBIGINT')
-                then make_timestamp(try_cast({{ text }} as bigint) * 1000)
-            else try_cast(try_cast({{ text }} as timestamptz) as timestamp)
+            when {{ is_number }} then time '00:00:00' + to_microseconds(
+                case
+                    when {{ kind }} in ('io.debezium.time.Time', 'org.apache.kafka.connect.data.Time')
+                        then {{ number }} * 1000
+                    when {{ kind }} = 'io.debezium.time.NanoTime' then {{ number }} // 1000
+                    else {{ number }}
+                end)
+            else try_cast({{ text }} as time)
         end)
+    {%- elif t in ('blob', 'bytea', 'binary', 'varbinary') -%}
+        try(from_base64({{ text }}))
     {%- else -%}
         try_cast({{ text }} as {{ data_type }})
     {%- endif -%}

@@ -14,7 +14,8 @@
 #}
 {% macro apply_changes(changes, keys) %}
     {%- set key_list = keys | join(', ') -%}
-    {%- set technical = ['_changed_at', '_lsn', '_op', '_ingested_at', '_source_file', '_source_line'] -%}
+    {%- set technical = ['_changed_at', '_lsn', '_op', '_ingested_at', '_source_file', '_source_line',
+        '_undecoded_fields'] -%}
     with
     {% if is_incremental() %}
         touched_keys as (

@@ -8,7 +8,7 @@
     select
         * exclude (_extract_date, _rescued_data, _run_id),
         _extract_date::timestamp as _changed_at,
-        0::bigint as _lsn,
+        0::decimal(38, 0) as _lsn,
         'r' as _op
     from {{ extracts }}
     where _extract_date = (select min(first_extract._extract_date) from {{ extracts }} as first_extract)

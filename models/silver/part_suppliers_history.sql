@@ -15,7 +15,7 @@ extracts as (
 
 renamed as (
     select
-        * exclude (_rescued_data, _run_id) rename (
+        * exclude (_rescued_data, _undecoded_fields, _run_id) rename (
             ps_partkey as part_id,
             ps_suppkey as supplier_id,
             ps_availqty as available_quantity,

@@ -15,7 +15,7 @@ extracts as (
 
 renamed as (
     select
-        * exclude (_rescued_data, _run_id) rename (
+        * exclude (_rescued_data, _undecoded_fields, _run_id) rename (
             p_partkey as part_id,
             p_name as part_name,
             p_mfgr as manufacturer,

@@ -15,7 +15,7 @@ extracts as (
 
 renamed as (
     select
-        * exclude (_rescued_data, _run_id) rename (
+        * exclude (_rescued_data, _undecoded_fields, _run_id) rename (
             s_suppkey as supplier_id,
             s_name as supplier_name,
             s_address as address,

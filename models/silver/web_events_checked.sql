@@ -24,7 +24,7 @@ raw_events as (
 
 typed as (
     select
-        * exclude (_raw, _rescued_data, _run_id) rename (
+        * exclude (_raw, _rescued_data, _undecoded_fields, _run_id) rename (
             customer_key as customer_id,
             part_key as part_id,
             ts as event_at

@@ -234,6 +234,27 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_capture(args: argparse.Namespace) -> int:
+    from .capture import CaptureError, capture
+    from .config import env_path
+
+    overrides = {}
+    for setting in args.set:
+        key, sep, value = setting.partition("=")
+        if not sep or not key:
+            print(f"lakehouse: --set takes key=value, got '{setting}'", file=sys.stderr)
+            return 2
+        overrides[key.strip()] = value.strip()
+    try:
+        capture(Settings.from_env().landing, env_path("LAKEHOUSE_CAPTURE_STATE"),
+                tables=args.tables, overrides=overrides, idle_exit=args.idle_exit,
+                max_seconds=args.max_seconds, log=log)
+    except CaptureError as error:
+        print(f"lakehouse: capture: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     """ruff, sqlfluff lint, dbt build on a small data set, pytest; stops at the first failure."""
     from .generator import deliver
@@ -416,6 +437,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="DuckDB threads (default $LAKEHOUSE_THREADS or 2)")
     p.add_argument("--json", help="also write the batch's seconds per layer to this JSON file")
     p.set_defaults(func=cmd_baseline)
+
+    p = sub.add_parser("capture", help="change data capture from PostgreSQL (Debezium)",
+                       description="Capture changes from a PostgreSQL database into the "
+                       "landing zone's cdc/<table>/<date>/ files with the embedded Debezium "
+                       "engine (initial snapshot, then the logical replication stream), at the "
+                       "connector's default settings. Connection from PGHOST, PGPORT, PGUSER, "
+                       "PGPASSWORD, PGDATABASE; offsets in $LAKEHOUSE_CAPTURE_STATE (default "
+                       "data/capture), so a stopped or killed capture resumes where it was. "
+                       "Runs until SIGINT/SIGTERM unless --idle-exit or --max-seconds.")
+    p.add_argument("--tables", nargs="+", default=["customer", "orders", "lineitem"],
+                   help="tables of schema public to capture (default customer orders lineitem)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a Debezium connector property, e.g. decimal.handling.mode=string or "
+                        "converter.schemas.enable=false (repeatable)")
+    p.add_argument("--idle-exit", type=float, metavar="SECONDS",
+                   help="stop after this many seconds without a new event (after the first)")
+    p.add_argument("--max-seconds", type=float, help="stop after this many seconds")
+    p.set_defaults(func=cmd_capture)
 
     p = sub.add_parser("test", help="the full test suite (ruff, sqlfluff, dbt build, pytest)",
                        description="Run ruff, sqlfluff lint, dbt build on a small generated "

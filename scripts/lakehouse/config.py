@@ -18,10 +18,11 @@ DEFAULTS = {
     "LAKEHOUSE_GENERATED": "data/generated",
     "LAKEHOUSE_EXTERNAL_DB": "data/generated/external/crm.sqlite",
     "LAKEHOUSE_SERVING": "data/serving",
+    "LAKEHOUSE_CAPTURE_STATE": "data/capture",
 }
 
 
-def _path(name: str) -> Path:
+def env_path(name: str) -> Path:
     path = Path(os.environ.get(name) or DEFAULTS[name])
     return path if path.is_absolute() else PROJECT_DIR / path
 
@@ -37,11 +38,11 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         return cls(
-            db=_path("LAKEHOUSE_DB"),
-            landing=_path("LAKEHOUSE_LANDING"),
-            generated=_path("LAKEHOUSE_GENERATED"),
-            external_db=_path("LAKEHOUSE_EXTERNAL_DB"),
-            serving=_path("LAKEHOUSE_SERVING"),
+            db=env_path("LAKEHOUSE_DB"),
+            landing=env_path("LAKEHOUSE_LANDING"),
+            generated=env_path("LAKEHOUSE_GENERATED"),
+            external_db=env_path("LAKEHOUSE_EXTERNAL_DB"),
+            serving=env_path("LAKEHOUSE_SERVING"),
         )
 
     def export(self) -> None:

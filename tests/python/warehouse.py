@@ -3,19 +3,23 @@ run as a child process against the real project (as a user would run it)."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import yaml
 from lakehouse.config import PROJECT_DIR
 from lakehouse.dbt import DBT, dbt_env
 from lakehouse.generator import deliver
 
 
 class Warehouse:
-    def __init__(self, root: Path, generated: Path | None = None) -> None:
+    def __init__(self, root: Path, generated: Path | None = None,
+                 project_dir: Path = PROJECT_DIR) -> None:
         self.root = root
+        self.project_dir = project_dir
         self.generated = generated
         self.landing = root / "landing"
         self.db = root / "warehouse.duckdb"
@@ -27,11 +31,11 @@ class Warehouse:
         return dbt_env(self.root, self.landing, self.db, self.external_db)
 
     def command(self, *args: str) -> list[str]:
-        return [str(DBT), *args, "--project-dir", str(PROJECT_DIR),
-                "--profiles-dir", str(PROJECT_DIR)]
+        return [str(DBT), *args, "--project-dir", str(self.project_dir),
+                "--profiles-dir", str(self.project_dir)]
 
     def dbt(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(self.command(*args), cwd=PROJECT_DIR, env=self.env,
+        result = subprocess.run(self.command(*args), cwd=self.project_dir, env=self.env,
                                 capture_output=True, text=True)
         if check and result.returncode != 0:
             raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-5000:]}")
@@ -50,3 +54,21 @@ class Warehouse:
 
     def one(self, query: str) -> Any:
         return self.sql(query)[0][0]
+
+
+def project_copy(dest: Path, columns: dict[str, list[dict[str, Any]]]) -> Path:
+    """A copy of the dbt project whose landing feeds declare more columns, as a user does to
+    onboard a source with columns of its own: `columns` maps a landing source table (e.g.
+    `cdc_orders`) to column entries for `_bronze__sources.yml` (name, data_type, meta)."""
+    for name in ("models", "macros", "seeds", "snapshots", "analyses", "tests/silver",
+                 "tests/gold"):
+        shutil.copytree(PROJECT_DIR / name, dest / name)
+    for name in ("dbt_project.yml", "profiles.yml"):
+        shutil.copy(PROJECT_DIR / name, dest / name)
+    sources_file = dest / "models" / "bronze" / "_bronze__sources.yml"
+    sources = yaml.safe_load(sources_file.read_text())
+    landing = next(s for s in sources["sources"] if s["name"] == "landing")
+    for table in landing["tables"]:
+        table["columns"].extend(columns.get(table["name"], []))
+    sources_file.write_text(yaml.safe_dump(sources, sort_keys=False))
+    return dest
