@@ -56,10 +56,12 @@ class Warehouse:
         return self.sql(query)[0][0]
 
 
-def project_copy(dest: Path, columns: dict[str, list[dict[str, Any]]]) -> Path:
-    """A copy of the dbt project whose landing feeds declare more columns, as a user does to
-    onboard a source with columns of its own: `columns` maps a landing source table (e.g.
-    `cdc_orders`) to column entries for `_bronze__sources.yml` (name, data_type, meta)."""
+def project_copy(dest: Path, columns: dict[str, list[dict[str, Any]]],
+                 meta: dict[str, dict[str, Any]] | None = None) -> Path:
+    """A copy of the dbt project whose landing feeds declare more, as a user does to onboard a
+    source of their own: `columns` maps a landing source table (e.g. `cdc_orders`) to column
+    entries for `_bronze__sources.yml` (name, data_type, meta), `meta` to feed settings (e.g.
+    `sequence_by`)."""
     for name in ("models", "macros", "seeds", "snapshots", "analyses", "tests/silver",
                  "tests/gold"):
         shutil.copytree(PROJECT_DIR / name, dest / name)
@@ -70,5 +72,6 @@ def project_copy(dest: Path, columns: dict[str, list[dict[str, Any]]]) -> Path:
     landing = next(s for s in sources["sources"] if s["name"] == "landing")
     for table in landing["tables"]:
         table["columns"].extend(columns.get(table["name"], []))
+        table["meta"].update((meta or {}).get(table["name"], {}))
     sources_file.write_text(yaml.safe_dump(sources, sort_keys=False))
     return dest
