@@ -1,5 +1,6 @@
 {#
-    Splits the staged JSON-lines files (duplicates left out) into lines and classifies each one,
+    Splits the staged JSON-lines files (duplicates and unreadable files left out; a UTF-8 byte
+    order mark and CRLF line ends are accepted) into lines and classifies each one,
     so that every line ends in exactly one place. `_reason` is null for a line to load,
     'tombstone' for a `null` line (Debezium's delete tombstone: counted, not loaded), and
     otherwise the reason it is quarantined. A file whose last line is cut off (no final newline
@@ -17,7 +18,7 @@
     {% set files = [] %}
     {% if execute %}
         {% set files = run_query(
-            "select full_path from " ~ stage ~ " where duplicate_of is null order by path"
+            "select full_path from " ~ stage ~ " where duplicate_of is null and is_readable order by path"
         ).columns[0].values() | list %}
     {% endif %}
     {% set is_debezium = feed.meta.format == 'debezium' %}
@@ -28,12 +29,20 @@
     {% endif %}
     {% set sql %}
         create or replace temp table {{ lines }} as
-        with texts as (
+        with raw_texts as (
             select
                 substr(filename, {{ root | length + 2 }}) as path,
+                -- a UTF-8 byte order mark is not part of the first line
+                case when starts_with(content, chr(65279)) then content[2:] else content end
+                    as content
+            from read_text({{ sql_string_list(files) }})
+        ),
+        texts as (
+            select
+                path,
                 string_split(content, chr(10)) as parts,
                 content <> '' and not ends_with(content, chr(10)) as no_final_newline
-            from read_text({{ sql_string_list(files) }})
+            from raw_texts
         ),
         numbered as (
             select

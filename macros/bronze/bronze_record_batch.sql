@@ -14,16 +14,19 @@
     {% if should_full_refresh() %}
         delete from {{ ledger }} where feed = '{{ feed.name }}';
         delete from {{ quarantine }} where feed = '{{ feed.name }}';
+    {% else %}
+        -- a file quarantined whole and replaced since: its new reading replaces the old one
+        delete from {{ quarantine }}
+        where feed = '{{ feed.name }}' and source_file in (select path from {{ stage }});
+        delete from {{ ledger }}
+        where feed = '{{ feed.name }}' and path in (select path from {{ stage }});
     {% endif %}
+    -- a file the feed's reader cannot read: one quarantine row with the reason
+    insert into {{ quarantine }} (feed, source_file, source_line, raw_text, reason, run_id, quarantined_at)
+    select '{{ feed.name }}', path, null, null, read_error, '{{ invocation_id }}', now()::timestamp
+    from {{ stage }}
+    where duplicate_of is null and not is_readable;
     {% if feed.meta.format == 'parquet' %}
-        insert into {{ quarantine }} (feed, source_file, source_line, raw_text, reason, run_id, quarantined_at)
-        select
-            '{{ feed.name }}', path, null, null,
-            'unreadable Parquet file (no PAR1 magic bytes at start and end: truncated or not '
-            || 'Parquet): quarantined whole',
-            '{{ invocation_id }}', now()::timestamp
-        from {{ stage }}
-        where duplicate_of is null and not is_readable;
         insert into {{ ledger }} (
             feed, path, size_bytes, modified_at, content_hash, line_count, rows_loaded,
             rows_quarantined, tombstones, status, duplicate_of, message, first_seen_at, loaded_at,
@@ -45,6 +48,8 @@
                 when stage.duplicate_of is not null
                     then 'same content as ' || stage.duplicate_of || ': not loaded again'
                 when not stage.is_readable then 'unreadable Parquet file: quarantined whole'
+                    || case when starts_with(stage.read_error, 'unreadable Parquet file: ')
+                        then ': ' || substr(stage.read_error, 26) else '' end
             end,
             now()::timestamp, now()::timestamp, '{{ invocation_id }}'
         from {{ stage }} as stage
@@ -76,19 +81,21 @@
         )
         select
             '{{ feed.name }}', stage.path, stage.size_bytes, stage.modified_at, stage.content_hash,
-            case when stage.duplicate_of is null then coalesce(per_file.lines, 0) end,
+            case when stage.duplicate_of is null and stage.is_readable then coalesce(per_file.lines, 0) end,
             coalesce(per_file.loaded, 0),
-            coalesce(per_file.quarantined, 0),
+            case when stage.duplicate_of is null and not stage.is_readable then 1
+                else coalesce(per_file.quarantined, 0) end,
             coalesce(per_file.tombstones, 0),
             case
                 when stage.duplicate_of is not null then 'duplicate'
-                when per_file.truncated then 'quarantined'
+                when not stage.is_readable or per_file.truncated then 'quarantined'
                 else 'loaded'
             end,
             stage.duplicate_of,
             case
                 when stage.duplicate_of is not null
                     then 'same content as ' || stage.duplicate_of || ': not loaded again'
+                when not stage.is_readable then 'unreadable file: quarantined whole: ' || stage.read_error
                 when per_file.truncated
                     then 'file truncated mid-line at line ' || per_file.last_line
                     || ': quarantined whole, no line loaded'
