@@ -10,9 +10,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .config import PROJECT_DIR, Settings
+from .config import PROJECT_DIR, ConfigError, Settings
 
 SQL_DIRS = ("models", "tests", "analyses", "snapshots")
+DB, LANDING, GENERATED = "LAKEHOUSE_DB", "LAKEHOUSE_LANDING", "LAKEHOUSE_GENERATED"
 
 
 def log(message: str) -> None:
@@ -46,7 +47,7 @@ def generate_if_needed(out: Path, sf: float, days: int, seed: int, force: bool =
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    out = Path(args.out) if args.out else Settings.from_env().generated
+    out = Path(args.out) if args.out else Settings.from_env((GENERATED,)).generated
     generate_if_needed(out, args.sf, args.days, args.seed, force=args.force)
     return 0
 
@@ -54,7 +55,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_deliver(args: argparse.Namespace) -> int:
     from .generator import deliver
 
-    settings = Settings.from_env()
+    settings = Settings.from_env(((GENERATED,) if not args.source else ())
+                                 + ((LANDING,) if not args.landing else ()))
     source = Path(args.source) if args.source else settings.generated
     landing = Path(args.landing) if args.landing else settings.landing
     delivered = deliver(source, landing, None if args.all else args.day)
@@ -112,7 +114,7 @@ def run_pipeline(settings: Settings, docs: bool = True, max_files_per_run: int |
 def cmd_run(args: argparse.Namespace) -> int:
     from .generator import deliver
 
-    settings = Settings.from_env()
+    settings = Settings.from_env((LANDING, DB, *((GENERATED,) if args.generate else ())))
     if args.generate:
         generate_if_needed(settings.generated, args.sf, args.days, args.seed)
         delivered = deliver(settings.generated, settings.landing)
@@ -137,7 +139,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     """Print the latest runs from ops.run_history (Workflows' run history)."""
     import duckdb
 
-    settings = Settings.from_env()
+    settings = Settings.from_env((DB,))
     con = duckdb.connect(str(settings.db), read_only=True)
     try:
         rows = con.execute(
@@ -158,7 +160,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
     exposures) and, with --serve, serve it on localhost."""
     from .dbt import dbt, dbt_ok
 
-    Settings.from_env().export()
+    Settings.from_env((LANDING, DB)).export()
     dbt_ok(["docs", "generate"])
     if args.serve:
         log(f"serving the docs on http://127.0.0.1:{args.port} (Ctrl-C to stop)")
@@ -171,7 +173,7 @@ def cmd_time_travel(args: argparse.Namespace) -> int:
     """Print a history model or snapshot as of a time, through the `as_of` macro (dbt show)."""
     from .dbt import dbt
 
-    Settings.from_env().export()
+    Settings.from_env((DB,)).export()
     as_of = args.as_of.replace("'", "''")
     query = (f"select * from {{{{ as_of(ref('{args.table}'), \"timestamp '{as_of}'\") }}}} as t"
              + (f" where {args.where}" if args.where else "") + " order by all")
@@ -246,7 +248,7 @@ def cmd_capture(args: argparse.Namespace) -> int:
             return 2
         overrides[key.strip()] = value.strip()
     try:
-        capture(Settings.from_env().landing, env_path("LAKEHOUSE_CAPTURE_STATE"),
+        capture(Settings.from_env((LANDING,)).landing, env_path("LAKEHOUSE_CAPTURE_STATE"),
                 tables=args.tables, overrides=overrides, idle_exit=args.idle_exit,
                 max_seconds=args.max_seconds, log=log)
     except CaptureError as error:
@@ -466,7 +468,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as error:
+        print(f"lakehouse: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

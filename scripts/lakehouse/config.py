@@ -22,6 +22,10 @@ DEFAULTS = {
 }
 
 
+class ConfigError(Exception):
+    """A setting that names something that is not there."""
+
+
 def env_path(name: str) -> Path:
     path = Path(os.environ.get(name) or DEFAULTS[name])
     return path if path.is_absolute() else PROJECT_DIR / path
@@ -36,7 +40,21 @@ class Settings:
     serving: Path | None = None
 
     @classmethod
-    def from_env(cls) -> Settings:
+    def from_env(cls, require: tuple[str, ...] = ()) -> Settings:
+        """The settings from the environment. A variable in `require` that is set must name an
+        existing directory (LAKEHOUSE_DB: an existing directory for the file): a wrong path is
+        a configuration error, never created. Unset, the default under data/ is used (and
+        created where it is written)."""
+        for name in require:
+            if not os.environ.get(name):
+                continue
+            path = env_path(name)
+            directory = path.parent if name == "LAKEHOUSE_DB" else path
+            if not directory.is_dir():
+                what = "the directory for the warehouse file" if name == "LAKEHOUSE_DB" else "it"
+                raise ConfigError(f"{name}={os.environ[name]}: {directory} does not exist "
+                                  f"(create {what}, or unset {name} for the default "
+                                  f"{DEFAULTS[name]})")
         return cls(
             db=env_path("LAKEHOUSE_DB"),
             landing=env_path("LAKEHOUSE_LANDING"),
