@@ -9,8 +9,12 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import PROJECT_DIR, ConfigError, Settings
+
+if TYPE_CHECKING:
+    from .lineage import Lineage
 
 SQL_DIRS = ("models", "tests", "analyses", "snapshots")
 DB, LANDING, GENERATED = "LAKEHOUSE_DB", "LAKEHOUSE_LANDING", "LAKEHOUSE_GENERATED"
@@ -75,6 +79,7 @@ def run_pipeline(settings: Settings, docs: bool = True, max_files_per_run: int |
     """
     from .dbt import dbt_ok
     from .landing import pending_files
+    from .lineage import governance_violations, masked_columns
     from .run_history import RunRecorder
 
     settings.export()
@@ -97,8 +102,17 @@ def run_pipeline(settings: Settings, docs: bool = True, max_files_per_run: int |
             waiting = left
         if docs:
             dbt_ok(["docs", "generate"])
+        lineage = column_lineage(settings.db, recorder.target)
+        problems = governance_violations(lineage)
+        if problems:
+            recorder.failure = "governance: " + "\n".join(problems)
+            for problem in problems:
+                print(f"lakehouse: governance: {problem}", file=sys.stderr)
+            raise SystemExit(f"lakehouse: governance: {len(problems)} gold column(s) derived "
+                             "from personal data are neither tagged nor declared not PII")
     except SystemExit:
-        recorder.finish("failed", published=False)
+        recorder.finish("failed", published=False,
+                        failure=recorder.failure or recorder.failures())
         log("run failed: nothing published")
         raise
     recorder.finish("success", published=publish_to is not None)
@@ -106,9 +120,50 @@ def run_pipeline(settings: Settings, docs: bool = True, max_files_per_run: int |
         from .publish import publish
 
         served = publish(settings.db, publish_to, recorder.target / "manifest.json",
-                         recorder.run_id)
+                         recorder.run_id, masks=masked_columns(lineage))
         log(f"published gold to {served} and {publish_to / 'parquet'}")
     log(f"run {recorder.run_id} finished in {recorder.seconds():.1f}s")
+
+
+def column_lineage(db: Path, target: Path) -> Lineage:
+    """Column lineage of the last build (its manifest, the warehouse's catalog), written to
+    `<target>/column_lineage.json`."""
+    from .lineage import build, warehouse_schema, write
+
+    manifest = json.loads((target / "manifest.json").read_text())
+    database = next((n["database"] for n in manifest["nodes"].values()
+                     if n["resource_type"] == "model"), db.stem)
+    result = build(manifest, warehouse_schema(db, database))
+    write(result, target)
+    return result
+
+
+def cmd_lineage(args: argparse.Namespace) -> int:
+    """Print a gold (or any) column's lineage down to the landing fields."""
+    from .lineage import ARTIFACT, Lineage, tree
+
+    settings = Settings.from_env((DB,))
+    target = Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_DIR / "target")
+    artifact = target / ARTIFACT
+    if artifact.exists():
+        result = Lineage.from_json(json.loads(artifact.read_text()))
+    elif (target / "manifest.json").exists() and settings.db.exists():
+        result = column_lineage(settings.db, target)
+    else:
+        print(f"lakehouse: no column lineage yet ({artifact}): run `lakehouse run` first",
+              file=sys.stderr)
+        return 1
+    name = args.column.lower()
+    columns = [name] if name in result.upstream else sorted(
+        c for c in result.upstream if c.startswith(name + "."))
+    if not columns:
+        tables = sorted({c.rsplit(".", 1)[0] for c in result.upstream if c.startswith("gold.")})
+        print(f"lakehouse: no column or table '{args.column}' in the lineage; gold tables: "
+              f"{', '.join(tables)}", file=sys.stderr)
+        return 1
+    for column in columns:
+        print("\n".join(tree(result, column)))
+    return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -439,6 +494,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="DuckDB threads (default $LAKEHOUSE_THREADS or 2)")
     p.add_argument("--json", help="also write the batch's seconds per layer to this JSON file")
     p.set_defaults(func=cmd_baseline)
+
+    p = sub.add_parser("lineage", help="column lineage of a gold column, down to landing",
+                       description="Print where a column comes from, column by column, down "
+                       "to the landing files' fields, with PII tags (from the last run's "
+                       "target/column_lineage.json, computed from the compiled SQL).")
+    p.add_argument("column", help="schema.table.column (e.g. gold.dim_supplier.phone), or "
+                                  "schema.table for all its columns")
+    p.set_defaults(func=cmd_lineage)
 
     p = sub.add_parser("capture", help="change data capture from PostgreSQL (Debezium)",
                        description="Capture changes from a PostgreSQL database into the "

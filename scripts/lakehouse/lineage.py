@@ -226,7 +226,7 @@ def tree(result: Lineage, column: str) -> list[str]:
         meta, table = result.meta.get(name, {}), name.rsplit(".", 1)[0]
         notes = []
         if meta.get("pii") is True:
-            notes.append(f"pii: {meta.get('pii_policy', 'hash')}")
+            notes.append(f"pii: {meta['pii_policy']}" if "pii_policy" in meta else "pii")
         elif meta.get("pii") is False:
             notes.append(f"not pii: {meta.get('pii_reason', '')}")
         if table in result.location:

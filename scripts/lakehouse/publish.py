@@ -47,11 +47,16 @@ def _mask(column: str, policy: str) -> str:
     return f"md5(cast({quoted} as varchar)) as {quoted}"
 
 
-def publish(warehouse: Path, serving: Path, manifest_path: Path, run_id: str | None = None) -> Path:
-    """Copy gold (masked) into a new serving version and swap it in; returns the new file."""
+def publish(warehouse: Path, serving: Path, manifest_path: Path, run_id: str | None = None,
+            masks: dict[str, str] | None = None) -> Path:
+    """Copy gold (masked) into a new serving version and swap it in; returns the new file.
+    `masks` ("gold.<table>.<column>" -> policy) come from the column lineage
+    (`lineage.masked_columns`: tagged columns and untagged ones derived from PII); without
+    them, the tags in the manifest."""
     run_id = run_id or uuid.uuid4().hex[:12]
     serving.mkdir(parents=True, exist_ok=True)
-    masks = pii_columns(json.loads(manifest_path.read_text()))
+    masks = ({tuple(column.split(".")[1:]): policy for column, policy in masks.items()}
+             if masks is not None else pii_columns(json.loads(manifest_path.read_text())))
     version_db = serving / f"gold-{run_id}.duckdb"
     version_parquet = serving / f"parquet-{run_id}"
     con = duckdb.connect(str(version_db))

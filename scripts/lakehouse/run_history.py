@@ -32,6 +32,7 @@ create table if not exists ops.run_history (
     models json,
     published boolean
 );
+alter table ops.run_history add column if not exists failure varchar;
 """
 
 
@@ -44,6 +45,7 @@ class RunRecorder:
         self.target = Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_DIR / "target")
         self.invocations: list[str] = []
         self.models: list[dict[str, Any]] = []
+        self.failure: str | None = None  # why the run failed, when not a dbt node
 
     def seconds(self) -> float:
         return time.monotonic() - self.started
@@ -64,9 +66,16 @@ class RunRecorder:
                 "seconds": round(r["execution_time"], 3),
                 "rows_affected": (r.get("adapter_response") or {}).get("rows_affected"),
                 "relation": r.get("relation_name"),
+                **({"message": r.get("message")} if r["status"] in ("error", "fail") else {}),
             })
 
-    def finish(self, status: str, published: bool) -> None:
+    def failures(self) -> str | None:
+        """The nodes that failed (tests that gate, models), one per line with dbt's message."""
+        failed = [f"{m['node']}: {m.get('message') or m['status']}" for m in self.models
+                  if m["status"] in ("error", "fail")]
+        return "\n".join(failed) or None
+
+    def finish(self, status: str, published: bool, failure: str | None = None) -> None:
         ok = sum(m["status"] in ("success", "pass") for m in self.models)
         failed = sum(m["status"] in ("error", "fail") for m in self.models)
         con = duckdb.connect(str(self.db))
@@ -87,10 +96,12 @@ class RunRecorder:
                     with contextlib.suppress(duckdb.Error):
                         model["rows_after"] = con.execute(
                             f"select count(*) from {relation}").fetchone()[0]  # type: ignore[index]
-            con.execute("insert into ops.run_history values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            con.execute("insert into ops.run_history (run_id, started_at, ended_at, status, "
+                        "dbt_invocations, files_ingested, models_ok, models_failed, models, "
+                        "published, failure) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [self.run_id, self.started_at,
                          dt.datetime.now(dt.UTC).replace(tzinfo=None), status,
                          self.invocations, files, ok, failed, json.dumps(self.models),
-                         published])
+                         published, failure])
         finally:
             con.close()

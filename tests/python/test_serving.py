@@ -102,6 +102,8 @@ def test_failed_build_publishes_nothing_and_is_recorded(wh: Served) -> None:
     assert wh.served("select count(*) from gold.fct_order_line") == lines
     history = wh.sql("select status, published from ops.run_history order by started_at")
     assert history == [("success", True), ("failed", False)]
+    failure = wh.one("select failure from ops.run_history where status = 'failed'")
+    assert "model.lakehouse.order_lines" in failure and "positive_quantity" in failure
 
 
 def test_readers_are_never_blocked_and_see_only_published_states(wh: Served) -> None:

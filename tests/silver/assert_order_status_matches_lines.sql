@@ -1,6 +1,7 @@
 -- An order's status agrees with its lines: F when every line has shipped, O when none has,
--- P otherwise. Warn, not error: orders and lines arrive through separate change feeds.
-{{ config(severity='error', warn_if='>0', error_if='>100') }}
+-- P otherwise. Warn, never error, whatever the number: orders and lines arrive through separate
+-- change feeds, and a source whose tables disagree is reported, not a reason to stop publishing.
+{{ config(severity='warn') }}
 
 with
 
