@@ -2,7 +2,8 @@
     Time travel: `relation` as it was at `timestamp` (a SQL expression, e.g.
     "timestamp '1998-08-05 12:00'" or a column of the calling query), as a parenthesized
     subquery to use in a FROM clause.
-    - On a history model (`valid_from`/`valid_to`, e.g. `customers_history`): the rows as they
+    - On a history model or an SCD 2 dimension (`valid_from`/`valid_to`, e.g.
+      `customers_history`, `dim_customer`): the rows as they
       were at that source time (source commit time for CDC entities, extract date for catalog
       entities); deleted keys are absent.
     - On a dbt snapshot (`dbt_valid_from`/`dbt_valid_to`): the rows as the snapshot saw them at
@@ -28,13 +29,16 @@
                 {% if 'dbt_is_deleted' in columns %}and dbt_is_deleted <> 'True'{% endif %}
         )
     {% elif 'valid_from' in columns %}
+        {# gold dimensions have no is_deleted (deleted versions are not in them) #}
+        {% set validity = ['valid_from', 'valid_to', 'is_current', 'is_deleted']
+            | select('in', columns) | list %}
         (
-            select * exclude (valid_from, valid_to, is_current, is_deleted)
+            select * exclude ({{ validity | join(', ') }})
             from {{ relation }}
             where
                 valid_from <= {{ timestamp }}
                 and (valid_to is null or valid_to > {{ timestamp }})
-                and not is_deleted
+                {% if 'is_deleted' in columns %}and not is_deleted{% endif %}
         )
     {% else %}
         {{ exceptions.raise_compiler_error(

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -63,6 +66,14 @@ def cmd_deliver(args: argparse.Namespace) -> int:
                                  + ((LANDING,) if not args.landing else ()))
     source = Path(args.source) if args.source else settings.generated
     landing = Path(args.landing) if args.landing else settings.landing
+    params = _generated_params(source)
+    if params is None:
+        raise UserError(f"no generated data set at {source} (manifest.json missing): run "
+                        "`lakehouse generate` first, or give --source")
+    days = params["days"]
+    if not args.all and not 0 <= args.day <= days:
+        raise UserError(f"--day {args.day} is outside the data set's days 0..{days} "
+                        f"({source}); --all delivers everything")
     delivered = deliver(source, landing, None if args.all else args.day)
     log(f"delivered {len(delivered)} new file(s) into {landing}")
     return 0
@@ -180,14 +191,62 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def serve(command: list[str]) -> int:
+    """Run a server in its own process group and stop the whole group when this command stops
+    (Ctrl-C, SIGTERM, SIGHUP, or an error): no server outlives the command that started it."""
+    server = subprocess.Popen(command, start_new_session=True)
+
+    def stop(*_: object) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, stop)
+    try:
+        return server.wait()
+    finally:
+        stop()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGKILL)
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     """Start the executive dashboard (Streamlit) on the published serving copy."""
     Settings.from_env().export()
     app = Path(__file__).with_name("dashboard.py")
-    return subprocess.call([str(Path(sys.executable).parent / "streamlit"), "run", str(app),
-                            "--server.port", str(args.port), "--server.address", "127.0.0.1",
-                            "--server.headless", "true",
-                            "--browser.gatherUsageStats", "false"])
+    log(f"dashboard on http://127.0.0.1:{args.port} (Ctrl-C to stop)")
+    return serve([str(Path(sys.executable).parent / "streamlit"), "run", str(app),
+                  "--server.port", str(args.port), "--server.address", "127.0.0.1",
+                  "--server.headless", "true", "--browser.gatherUsageStats", "false"])
+
+
+class UserError(Exception):
+    """A mistake of the user's, said in one line with what to do."""
+
+
+def wait_for_warehouse(db: Path, timeout: float = 600) -> None:
+    """Return when the warehouse can be read (a build holds it read-write while it runs)."""
+    import duckdb
+
+    if not db.exists():
+        raise UserError(f"no warehouse at {db} yet: run `lakehouse run` first")
+    deadline, said = time.monotonic() + timeout, False
+    while True:
+        try:
+            duckdb.connect(str(db), read_only=True).close()
+            return
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower() or time.monotonic() > deadline:
+                raise UserError(f"cannot read the warehouse {db}: {str(error).splitlines()[0]}"
+                                ) from None
+            if not said:
+                print("lakehouse: the warehouse is in use by a build; waiting for it...",
+                      file=sys.stderr, flush=True)
+                said = True
+            time.sleep(1)
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -195,12 +254,28 @@ def cmd_history(args: argparse.Namespace) -> int:
     import duckdb
 
     settings = Settings.from_env((DB,))
-    con = duckdb.connect(str(settings.db), read_only=True)
+    query = ("select run_id, started_at, ended_at, status, files_ingested, models_ok, "
+             "models_failed, published from ops.run_history order by started_at desc limit ?")
+    served = settings.serving / "lakehouse.duckdb"  # type: ignore[operator]
+    if not settings.db.exists() and not served.exists():
+        raise UserError(f"no runs yet (no warehouse at {settings.db}): run `lakehouse run` first")
     try:
-        rows = con.execute(
-            "select run_id, started_at, ended_at, status, files_ingested, models_ok, "
-            "models_failed, published from ops.run_history order by started_at desc limit ?",
-            [args.limit]).fetchall()
+        con = duckdb.connect(str(settings.db), read_only=True)
+    except duckdb.IOException as error:
+        if "lock" not in str(error).lower() or not served.exists():
+            raise UserError(f"cannot read the warehouse {settings.db}: "
+                            f"{str(error).splitlines()[0]}") from None
+        # a build holds the warehouse: the published copy has the history up to its run
+        print(f"lakehouse: a build holds the warehouse; showing the history as of the last "
+              f"publish ({served})", file=sys.stderr)
+        con = duckdb.connect(":memory:")
+        con.execute(f"attach '{served}' as served (read_only)")
+        con.execute("use served")
+    try:
+        if not con.execute("select count(*) from duckdb_tables() where schema_name = 'ops' "
+                           "and table_name = 'run_history'").fetchone()[0]:  # type: ignore[index]
+            raise UserError(f"no runs recorded in {settings.db} yet: run `lakehouse run` first")
+        rows = con.execute(query, [args.limit]).fetchall()
     finally:
         con.close()
     print("| run_id | started_at | ended_at | status | files | models ok | failed | published |")
@@ -213,22 +288,55 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_docs(args: argparse.Namespace) -> int:
     """Generate the dbt docs site (lineage: landing files -> bronze -> silver -> gold ->
     exposures) and, with --serve, serve it on localhost."""
-    from .dbt import dbt, dbt_ok
+    from .dbt import dbt_command, dbt_ok
 
     Settings.from_env((LANDING, DB)).export()
-    dbt_ok(["docs", "generate"])
+    target = Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_DIR / "target")
+    # --static: one self-contained page that renders opened from disk (index.html fetches
+    # manifest.json and catalog.json, which browsers refuse over file://)
+    dbt_ok(["docs", "generate", "--static"])
+    site = target / "static_index.html"
+    log(f"docs site: {site} (open file://{site} in a browser)")
     if args.serve:
         log(f"serving the docs on http://127.0.0.1:{args.port} (Ctrl-C to stop)")
-        return dbt(["docs", "serve", "--port", str(args.port), "--host", "127.0.0.1",
-                    "--no-browser"])
+        return serve(dbt_command(["docs", "serve", "--port", str(args.port), "--host",
+                                  "127.0.0.1", "--no-browser"]))
     return 0
 
 
 def cmd_time_travel(args: argparse.Namespace) -> int:
     """Print a history model or snapshot as of a time, through the `as_of` macro (dbt show)."""
+    import duckdb
+
     from .dbt import dbt
 
-    Settings.from_env((DB,)).export()
+    settings = Settings.from_env((DB,))
+    settings.export()
+    wait_for_warehouse(settings.db)
+    con = duckdb.connect(str(settings.db), read_only=True)
+    try:
+        tables = dict(con.execute(
+            "select table_name, max(column_name) filter (column_name in "
+            "('valid_from', 'dbt_valid_from')) from duckdb_columns() "
+            "where schema_name in ('silver', 'gold') group by 1 "
+            "having bool_or(column_name in ('valid_from', 'dbt_valid_from'))").fetchall())
+        if args.table not in tables:
+            raise UserError(f"'{args.table}' has no versions to travel in; tables with "
+                            f"history: {', '.join(sorted(tables))}")
+        schema = con.execute("select schema_name from duckdb_tables() where table_name = ?",
+                             [args.table]).fetchone()[0]  # type: ignore[index]
+        try:
+            first, before = con.execute(
+                f'select min({tables[args.table]}), ?::timestamp < min({tables[args.table]}) '
+                f'from {schema}."{args.table}"', [args.as_of]).fetchone()  # type: ignore[misc]
+        except duckdb.ConversionException:
+            raise UserError(f"--as-of '{args.as_of}' is not a timestamp (e.g. "
+                            "'1998-08-05 12:00')") from None
+    finally:
+        con.close()
+    if before:
+        raise UserError(f"--as-of {args.as_of} is before the first version of {args.table} "
+                        f"({first}): nothing existed yet; try a time on or after it")
     as_of = args.as_of.replace("'", "''")
     query = (f"select * from {{{{ as_of(ref('{args.table}'), \"timestamp '{as_of}'\") }}}} as t"
              + (f" where {args.where}" if args.where else "") + " order by all")
@@ -536,6 +644,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"lakehouse: {error}", file=sys.stderr)
         return 2
+    except UserError as error:
+        print(f"lakehouse: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -17,11 +17,14 @@ from .config import PROJECT_DIR
 DBT = Path(sys.executable).parent / "dbt"
 
 
+def dbt_command(args: Sequence[str], project_dir: Path = PROJECT_DIR) -> list[str]:
+    """The command line of one dbt command against the project with the committed profiles.yml."""
+    return [str(DBT), *args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
+
+
 def dbt(args: Sequence[str], project_dir: Path = PROJECT_DIR) -> int:
     """Run one dbt command against the project with the committed profiles.yml."""
-    command = [str(DBT), *args, "--project-dir", str(project_dir),
-               "--profiles-dir", str(project_dir)]
-    return subprocess.call(command, cwd=project_dir)
+    return subprocess.call(dbt_command(args, project_dir), cwd=project_dir)
 
 
 def dbt_ok(args: Sequence[str], project_dir: Path = PROJECT_DIR) -> None:

@@ -6,8 +6,9 @@ by its `pii_policy` (hash: md5 of the value; redact: '***'), then swapped in by 
 `lakehouse.duckdb` is replaced with os.replace and `parquet` is a symlink replaced the same way. A
 reader sees the previous or the new complete gold, never a mix, and a reader holding the old
 file open keeps reading it (the old inode) without blocking anything. The serving copy holds
-only gold, the masking policy (`governance.column_masks`) and operational tables
-(`ops.run_history`, `ops.dq_latest`, `ops.freshness`), never bronze or silver.
+only gold, with the warehouse's table and column descriptions (DuckDB comments; in the Parquet
+files' key-value metadata), the masking policy (`governance.column_masks`) and operational
+tables (`ops.run_history`, `ops.dq_latest`, `ops.freshness`), never bronze or silver.
 """
 
 from __future__ import annotations
@@ -40,6 +41,74 @@ def pii_columns(manifest: dict[str, Any]) -> dict[tuple[str, str], str]:
     return masks
 
 
+# For each model, the latest run that checked rows (a run with nothing new checks none and is
+# not "the latest quality"), its expectations' counts, the rows each quarantined, and the
+# lakehouse run (ops.run_history.run_id) that dbt invocation belonged to.
+DQ_LATEST = """
+with checked as (
+    select model_name, arg_max(run_id, run_at) as dbt_invocation_id
+    from (select model_name, run_id, max(run_at) as run_at, sum(rows_checked) as rows
+          from warehouse.silver.dq_expectation_results group by all)
+    where rows > 0
+    group by model_name
+),
+quarantined as ({quarantined})
+select
+    history.run_id,
+    results.model_name,
+    results.expectation_name,
+    results.action,
+    results.rows_checked,
+    results.failed_rows,
+    coalesce(quarantined.rows, 0) as quarantined_rows,
+    results.run_at as checked_at,
+    results.run_id as dbt_invocation_id
+from warehouse.silver.dq_expectation_results as results
+inner join checked
+    on results.model_name = checked.model_name and results.run_id = checked.dbt_invocation_id
+left join warehouse.ops.run_history as history
+    on list_contains(history.dbt_invocations, results.run_id)
+left join quarantined
+    on quarantined.model_name = results.model_name and quarantined.run_id = results.run_id
+    and quarantined.expectation_name = results.expectation_name
+"""
+
+
+def _quarantined_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """Rows quarantined per model, dbt invocation and expectation, over every quarantine table."""
+    tables = [r[0] for r in con.execute(
+        "select table_name from duckdb_tables() where database_name = 'warehouse' "
+        "and schema_name = 'silver' and table_name like 'quarantine\\_%' escape '\\'").fetchall()]
+    parts = [f"select '{t.removeprefix('quarantine_')}' as model_name, run_id, "
+             f"expectation_name, count(*) as rows from (select _run_id as run_id, "
+             f"unnest(_failed_expectations) as expectation_name "
+             f"from warehouse.silver.\"{t}\") group by all" for t in tables]
+    return " union all ".join(parts) or ("select null as model_name, null as run_id, "
+                                         "null as expectation_name, 0 as rows where false")
+
+
+def _copy_comments(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    """The warehouse's comments (dbt's persist_docs) on a gold table and its columns, onto the
+    served table; returns them for the Parquet file's metadata."""
+    comments = {}
+    row = con.execute("select comment from duckdb_tables() where database_name = 'warehouse' "
+                      "and schema_name = 'gold' and table_name = ?", [table]).fetchone()
+    if row and row[0]:
+        con.execute(f"comment on table gold.\"{table}\" is {_literal(row[0])}")
+        comments[""] = row[0]
+    for column, comment in con.execute(
+            "select column_name, comment from duckdb_columns() where database_name = 'warehouse' "
+            "and schema_name = 'gold' and table_name = ? and comment is not null",
+            [table]).fetchall():
+        con.execute(f"comment on column gold.\"{table}\".\"{column}\" is {_literal(comment)}")
+        comments[column] = comment
+    return comments
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _mask(column: str, policy: str) -> str:
     quoted = f'"{column}"'
     if policy == "redact":
@@ -66,6 +135,7 @@ def publish(warehouse: Path, serving: Path, manifest_path: Path, run_id: str | N
             "select table_name from duckdb_tables() where database_name = 'warehouse' "
             "and schema_name = 'gold' order by 1").fetchall()]
         con.execute("create schema gold")
+        comments: dict[str, dict[str, str]] = {}
         for table in tables:
             columns = [r[0] for r in con.execute(
                 "select column_name from duckdb_columns() where database_name = 'warehouse' "
@@ -75,6 +145,7 @@ def publish(warehouse: Path, serving: Path, manifest_path: Path, run_id: str | N
                                for c in columns)
             con.execute(f'create table gold."{table}" as select {select} '
                         f'from warehouse.gold."{table}"')
+            comments[table] = _copy_comments(con, table)
         con.execute("create schema governance")
         con.execute("create table governance.column_masks (table_name varchar, "
                     "column_name varchar, policy varchar)")
@@ -83,8 +154,7 @@ def publish(warehouse: Path, serving: Path, manifest_path: Path, run_id: str | N
         con.execute("create schema ops")
         for name, sql in {
             "run_history": "select * from warehouse.ops.run_history",
-            "dq_latest": """select * from warehouse.silver.dq_expectation_results
-                            qualify run_at = max(run_at) over (partition by model_name)""",
+            "dq_latest": DQ_LATEST.format(quarantined=_quarantined_sql(con)),
             "freshness": """select max(loaded_at) as last_file_loaded_at, count(*) as files_loaded
                             from warehouse.bronze.ingest_ledger""",
             # paths only (no data), so the dashboard can count landing files still pending
@@ -97,8 +167,15 @@ def publish(warehouse: Path, serving: Path, manifest_path: Path, run_id: str | N
         con.execute("detach warehouse")
         version_parquet.mkdir()
         for table in tables:
+            # descriptions travel as the file's key-value metadata: `description` (the
+            # table's) and `column_descriptions` (JSON: column -> description)
+            described = comments.get(table, {})
+            metadata = {"description": described.get("", ""),
+                        "column_descriptions": json.dumps(
+                            {c: d for c, d in described.items() if c})}
+            kv = ", ".join(f"{k}: {_literal(v)}" for k, v in metadata.items())
             con.execute(f"copy gold.\"{table}\" to '{version_parquet / table}.parquet' "
-                        "(format parquet)")
+                        f"(format parquet, kv_metadata {{{kv}}})")
         con.execute("checkpoint")
     finally:
         con.close()

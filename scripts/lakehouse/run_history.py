@@ -76,8 +76,10 @@ class RunRecorder:
         return "\n".join(failed) or None
 
     def finish(self, status: str, published: bool, failure: str | None = None) -> None:
-        ok = sum(m["status"] in ("success", "pass") for m in self.models)
-        failed = sum(m["status"] in ("error", "fail") for m in self.models)
+        # models only (the per-node statuses, tests included, are in `models`)
+        models = [m for m in self.models if m["node"].startswith("model.")]
+        ok = sum(m["status"] == "success" for m in models)
+        failed = sum(m["status"] == "error" for m in models)
         con = duckdb.connect(str(self.db))
         try:
             con.execute(DDL)
