@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 TABLES = ("customer", "orders", "lineitem")
+STARTUP_GRACE = 30.0  # seconds for the JVM, the connection and the snapshot to start
 LOG4J2 = """\
 rootLogger.level = INFO
 appender.file.type = File
@@ -143,7 +144,8 @@ def capture(landing: Path, state: Path, tables: Sequence[str] = TABLES,
             overrides: Mapping[str, str] | None = None, idle_exit: float | None = None,
             max_seconds: float | None = None, log: Callable[[str], None] = print) -> int:
     """Run the Debezium engine until stopped (SIGINT/SIGTERM), until `idle_exit` seconds pass
-    without an event (after the first), or after `max_seconds`. Returns the events written."""
+    without an event (after the first; with no event at all, after STARTUP_GRACE seconds and
+    then `idle_exit`), or after `max_seconds`. Returns the events written."""
     state.mkdir(parents=True, exist_ok=True)
     landing.mkdir(parents=True, exist_ok=True)
     props = connector_properties(state, tables, overrides=overrides)
@@ -191,7 +193,10 @@ def capture(landing: Path, state: Path, tables: Sequence[str] = TABLES,
             now = time.monotonic()
             if max_seconds is not None and now - started > max_seconds:
                 break
-            if idle_exit is not None and writer.events and now - writer.last_event_at > idle_exit:
+            # idle: no event for `idle_exit` seconds, counted from the last event, or from
+            # the end of a start-up grace (JVM, connection, snapshot) when there was none
+            quiet_since = writer.last_event_at if writer.events else started + STARTUP_GRACE
+            if idle_exit is not None and now - quiet_since > idle_exit:
                 break
     finally:
         engine.close()  # stops the engine and stores the offsets of what was processed

@@ -625,7 +625,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a Debezium connector property, e.g. decimal.handling.mode=string or "
                         "converter.schemas.enable=false (repeatable)")
     p.add_argument("--idle-exit", type=float, metavar="SECONDS",
-                   help="stop after this many seconds without a new event (after the first)")
+                   help="stop after this many seconds without a new event (with none at all: "
+                        "after a 30 s start-up grace, then this many seconds)")
     p.add_argument("--max-seconds", type=float, help="stop after this many seconds")
     p.set_defaults(func=cmd_capture)
 

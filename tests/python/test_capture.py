@@ -296,3 +296,17 @@ def test_silver_equals_postgres(pg: Postgres, project: Path, tmp_path: Path, nam
     assert sorted(undecoded) == [("customers", 0), ("order_lines", 0), ("orders", 0)]
     assert wh.one("select count(*) from bronze.quarantine_landing") == 0
     source.con.close()
+
+
+def test_idle_exit_stops_a_capture_with_nothing_to_capture(pg: Postgres, tmp_path: Path) -> None:
+    """A batch capture (`--idle-exit`) of tables with no rows and no changes still ends."""
+    source = Source(pg, "retail_empty", replica_identity_full=False)
+    env = {**os.environ, **pg.env("retail_empty"), "LAKEHOUSE_LANDING": str(tmp_path / "landing"),
+           "LAKEHOUSE_CAPTURE_STATE": str(tmp_path / "state")}
+    (tmp_path / "landing").mkdir()
+    started = time.monotonic()
+    result = subprocess.run([str(LAKEHOUSE), "capture", "--idle-exit", "1"], env=env,
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "0 event(s)" in result.stdout and time.monotonic() - started < 120
+    source.con.close()
