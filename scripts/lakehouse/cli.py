@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import PROJECT_DIR, ConfigError, Settings
+from .config import PROJECT_DIR, ConfigError, Settings, target_path
 
 if TYPE_CHECKING:
     from .lineage import Lineage
@@ -154,24 +154,21 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     from .lineage import ARTIFACT, Lineage, tree
 
     settings = Settings.from_env((DB,))
-    target = Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_DIR / "target")
+    target = target_path()
     artifact = target / ARTIFACT
     if artifact.exists():
         result = Lineage.from_json(json.loads(artifact.read_text()))
     elif (target / "manifest.json").exists() and settings.db.exists():
         result = column_lineage(settings.db, target)
     else:
-        print(f"lakehouse: no column lineage yet ({artifact}): run `lakehouse run` first",
-              file=sys.stderr)
-        return 1
+        raise UserError(f"no column lineage yet ({artifact}): run `lakehouse run` first")
     name = args.column.lower()
     columns = [name] if name in result.upstream else sorted(
         c for c in result.upstream if c.startswith(name + "."))
     if not columns:
         tables = sorted({c.rsplit(".", 1)[0] for c in result.upstream if c.startswith("gold.")})
-        print(f"lakehouse: no column or table '{args.column}' in the lineage; gold tables: "
-              f"{', '.join(tables)}", file=sys.stderr)
-        return 1
+        raise UserError(f"no column or table '{args.column}' in the lineage; gold tables: "
+                        f"{', '.join(tables)}")
     for column in columns:
         print("\n".join(tree(result, column)))
     return 0
@@ -291,7 +288,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
     from .dbt import dbt_command, dbt_ok
 
     Settings.from_env((LANDING, DB)).export()
-    target = Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_DIR / "target")
+    target = target_path()
     # --static: one self-contained page that renders opened from disk (index.html fetches
     # manifest.json and catalog.json, which browsers refuse over file://)
     dbt_ok(["docs", "generate", "--static"])

@@ -22,6 +22,12 @@ DEFAULTS = {
 }
 
 
+def target_path() -> Path:
+    """dbt's target directory (artifacts: manifest.json, run_results.json, column_lineage.json),
+    as dbt resolves it: DBT_TARGET_PATH, else the project's target/."""
+    return Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_DIR / "target")
+
+
 class ConfigError(Exception):
     """A setting that names something that is not there."""
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import os
 import time
 import uuid
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from .config import PROJECT_DIR
+from .config import target_path
 
 DDL = """
 create schema if not exists ops;
@@ -42,7 +41,7 @@ class RunRecorder:
         self.run_id = uuid.uuid4().hex[:12]
         self.started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         self.started = time.monotonic()
-        self.target = Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_DIR / "target")
+        self.target = target_path()
         self.invocations: list[str] = []
         self.models: list[dict[str, Any]] = []
         self.failure: str | None = None  # why the run failed, when not a dbt node
