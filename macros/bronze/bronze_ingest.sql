@@ -1,27 +1,23 @@
 {#
-    The select of a bronze feed model: Auto Loader for one landing feed. Stages the feed's new
-    files (`bronze_stage_files`), reads only those that are readable and not duplicates, and
-    returns their rows with typed columns (`bronze_select_columns`), the raw payload and the
-    technical columns. The model's post-hook `bronze_record_batch` writes the ingest ledger and
-    the quarantine in the same transaction as the rows, so a file is loaded exactly once even
-    when a run is killed part-way.
+    The batch of a bronze feed (called by the `bronze_feed` materialization, at run time, after
+    `bronze_stage_files` has staged the feed's new files): reads only those that are readable
+    and not duplicates, and returns the select of their rows with typed columns
+    (`bronze_select_columns`), the raw payload and the technical columns. The materialization
+    writes the ingest ledger and the quarantine (`bronze_record_batch`) in the same
+    transaction as the rows, so a file is loaded exactly once even when a run is killed
+    part-way. `feed` is the landing source node (`bronze_feed`).
     Formats (the source's `meta.format`): `debezium` (JSON lines, Debezium envelopes with or
     without the Kafka Connect wrapper), `jsonl` (JSON lines, one object each), `parquet`.
 #}
-{% macro bronze_ingest(source_name) %}
-    {# at parse time the graph is empty; the refs are in the model's depends_on lines #}
-    {% if not execute %}{{ return('') }}{% endif %}
-    {% set feed = bronze_feed(source_name) %}
-    {% set stage = bronze_stage_files(feed) %}
+{% macro bronze_ingest(feed) %}
+    {% set stage = '__bronze_stage_' ~ feed.name %}
     {% set root_len = landing_path() | length + 2 %}
     {% if feed.meta.format == 'parquet' %}
         {% set files, observed = [], {} %}
-        {% if execute %}
-            {% set files = run_query(
-                "select full_path from " ~ stage
-                ~ " where duplicate_of is null and is_readable order by path"
-            ).columns[0].values() | list %}
-        {% endif %}
+        {% set files = run_query(
+            "select full_path from " ~ stage
+            ~ " where duplicate_of is null and is_readable order by path"
+        ).columns[0].values() | list %}
         {% if files %}
             {% do run_query(
                 "create or replace temp table __bronze_rows_" ~ feed.name ~ " as"
@@ -37,7 +33,7 @@
                 ~ sql_string_list(files) ~ ", union_by_name = true)") %}
                 {% do observed.update({row[0]: {'type': row[1], 'file': first_file.get(row[0])}}) %}
             {% endfor %}
-        {% elif execute %}
+        {% else %}
             {% do run_query(
                 "create or replace temp table __bronze_rows_" ~ feed.name
                 ~ " as select null::varchar as path, null::bigint as num_rows where false") %}
@@ -64,13 +60,11 @@
     {% else %}
         {% set lines = bronze_json_lines(feed, stage) %}
         {% set observed = {} %}
-        {% if execute %}
-            {% for row in run_query(
-                "select field, min(path) from (select path, unnest(json_keys(img)) as field from "
-                ~ lines ~ " where _reason is null) group by field") %}
-                {% do observed.update({row[0]: {'file': row[1]}}) %}
-            {% endfor %}
-        {% endif %}
+        {% for row in run_query(
+            "select field, min(path) from (select path, unnest(json_keys(img)) as field from "
+            ~ lines ~ " where _reason is null) group by field") %}
+            {% do observed.update({row[0]: {'file': row[1]}}) %}
+        {% endfor %}
         select
             -- row image fields, typed per the contract
             {{ bronze_select_columns(feed, observed, img='img', schema='field_schemas') | join(',\n            ') }},

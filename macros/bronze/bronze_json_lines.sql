@@ -15,12 +15,9 @@
 {% macro bronze_json_lines(feed, stage) %}
     {% set lines = '__bronze_lines_' ~ feed.name %}
     {% set root = landing_path() %}
-    {% set files = [] %}
-    {% if execute %}
-        {% set files = run_query(
-            "select full_path from " ~ stage ~ " where duplicate_of is null and is_readable order by path"
-        ).columns[0].values() | list %}
-    {% endif %}
+    {% set files = run_query(
+        "select full_path from " ~ stage ~ " where duplicate_of is null and is_readable order by path"
+    ).columns[0].values() | list %}
     {% set is_debezium = feed.meta.format == 'debezium' %}
     {% if is_debezium %}
         {% set sequence = debezium_sequence(feed) %}
@@ -151,8 +148,6 @@
             end as _reason
         from imaged
     {% endset %}
-    {% if execute %}
-        {% do run_query(sql) %}
-    {% endif %}
+    {% do run_query(sql) %}
     {{ return(lines) }}
 {% endmacro %}

@@ -1,13 +1,12 @@
 {#
-    Post-hook of every bronze feed model, run inside the model's transaction: appends one
+    The ledger and quarantine statements of a feed's batch, run by the `bronze_feed`
+    materialization inside the transaction that appends the batch's rows: appends one
     bronze.ingest_ledger row per staged file (loaded, duplicate or quarantined, with line and
     row counts) and one bronze.quarantine_landing row per rejected line or unreadable file. On a
     full refresh the feed's earlier ledger and quarantine rows are replaced, so the ledger always
     describes what the table holds.
 #}
-{% macro bronze_record_batch(source_name) %}
-    {% if not execute %}{{ return('') }}{% endif %}
-    {% set feed = bronze_feed(source_name) %}
+{% macro bronze_record_batch(feed) %}
     {% set stage = '__bronze_stage_' ~ feed.name %}
     {% set ledger = ref('ingest_ledger') %}
     {% set quarantine = ref('quarantine_landing') %}

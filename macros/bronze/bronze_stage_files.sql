@@ -1,13 +1,14 @@
 {#
-    Auto Loader's file discovery, run while the bronze model compiles: list the feed's files
+    Auto Loader's file discovery, run by the `bronze_feed` materialization (never at compile
+    time) inside the batch's transaction: list the feed's files
     in the landing zone, keep those not yet in bronze.ingest_ledger, and those quarantined whole
     whose size or modification time has changed since (replaced by their producer), at most
     `max_files_per_run`, oldest path first; stage them in a temporary table with size,
     modification time, content hash (md5), the reason they cannot be read by the feed's reader
     (`read_error`, from `landing_file_error`; null when readable) and, when their content was
     already loaded under another name, which file they duplicate. Only these files are read.
-    The temporary table lives on the model's connection; the model and its post-hook
-    (`bronze_record_batch`) read it in the same transaction. Returns the staging table's name.
+    The temporary table lives on the model's connection; `bronze_ingest` and
+    `bronze_record_batch` read it in the same transaction. Returns the staging table's name.
 #}
 {% macro bronze_stage_files(feed) %}
     {% set stage = '__bronze_stage_' ~ feed.name %}
@@ -34,7 +35,7 @@
         {% endif %}
         order by file
     {% endset %}
-    {% set candidates = run_query(listing) if execute else [] %}
+    {% set candidates = run_query(listing) %}
     {# a file quarantined whole is read again once its producer has replaced it (its size or
        modification time changed); the listing reads no file's content #}
     {% set replaced = [] %}
@@ -103,8 +104,6 @@
         from blobs
         left join known using (content_hash)
     {% endset %}
-    {% if execute %}
-        {% do run_query(staging) %}
-    {% endif %}
+    {% do run_query(staging) %}
     {{ return(stage) }}
 {% endmacro %}

@@ -1,9 +1,6 @@
-{{
-    config(post_hook="{{ bronze_record_batch('cdc_lineitem') }}")
-}}
+{{ config(materialized='bronze_feed') }}
 
--- depends_on: {{ source('landing', 'cdc_lineitem') }}
--- depends_on: {{ ref('ingest_ledger') }}
--- depends_on: {{ ref('quarantine_landing') }}
+-- the ledger and quarantine this feed's batches are recorded in
+-- depends_on: {{ ref('ingest_ledger') }}, {{ ref('quarantine_landing') }}
 
-{{ bronze_ingest('cdc_lineitem') }}
+select * from {{ source('landing', 'cdc_lineitem') }}

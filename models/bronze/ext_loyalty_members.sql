@@ -1,16 +1,17 @@
 {#
     An incremental read of a table in an attached database, as a Databricks JDBC read with a
     predicate on a watermark column: each run appends the rows whose `updated_at` is newer than
-    the newest already loaded. Without the database (no file at LAKEHOUSE_EXTERNAL_DB) the table
-    exists, empty, like a landing feed without files.
+    the newest already loaded. The profile attaches the database (catalog `crm`) when its file
+    exists; without it the table exists, empty, like a landing feed without files.
 #}
-{% set attached = attach_external_database() %}
+{% set loyalty_members = source('crm', 'loyalty_members') %}
+{% set is_attached = execute and load_relation(loyalty_members) is not none %}
 
 with
 
 members as (
-    {% if attached %}
-        select * from {{ source('crm', 'loyalty_members') }}
+    {% if is_attached %}
+        select * from {{ loyalty_members }}
     {% else %}
         select
             null::bigint as customer_key,

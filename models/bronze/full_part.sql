@@ -1,9 +1,6 @@
-{{
-    config(post_hook="{{ bronze_record_batch('full_part') }}")
-}}
+{{ config(materialized='bronze_feed') }}
 
--- depends_on: {{ source('landing', 'full_part') }}
--- depends_on: {{ ref('ingest_ledger') }}
--- depends_on: {{ ref('quarantine_landing') }}
+-- the ledger and quarantine this feed's batches are recorded in
+-- depends_on: {{ ref('ingest_ledger') }}, {{ ref('quarantine_landing') }}
 
-{{ bronze_ingest('full_part') }}
+select * from {{ source('landing', 'full_part') }}

@@ -1,7 +1,7 @@
 {#
-    The ingest ledger's table. Its rows are written by the post-hook of each bronze feed model
-    (`bronze_record_batch`), in the same transaction as the feed's rows; this model only creates
-    the table, and is never rebuilt by a full refresh.
+    The ingest ledger's table. Its rows are written by the `bronze_feed` materialization of
+    each feed model (`bronze_record_batch`), in the same transaction as the feed's rows; this
+    model only creates the table, and is never rebuilt by a full refresh.
 #}
 {{ config(full_refresh=false) }}
 

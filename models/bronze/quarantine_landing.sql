@@ -1,7 +1,7 @@
 {#
     The landing quarantine's table: rejected lines and unreadable files. Rows are written by
-    the post-hook of each bronze feed model (`bronze_record_batch`); this model only creates
-    the table, and is never rebuilt by a full refresh.
+    the `bronze_feed` materialization of each feed model (`bronze_record_batch`); this model
+    only creates the table, and is never rebuilt by a full refresh.
 #}
 {{ config(full_refresh=false) }}
 

@@ -2,8 +2,10 @@
     The local equivalent of the DLT event log's data-quality metrics: every run appends, per
     silver model and expectation, how many of the rows it applied this run passed and failed.
     Each model's batch is the rows applied since that model's last entry here (`batch_through`).
-    The CTEs are generated per model by Jinja loops, which sqlfluff's indentation rule cannot
-    follow, hence the noqa.
+    dbt takes a model's dependencies from its refs while parsing, before the graph exists, so
+    the checked models are listed here; the build fails if a silver model declares expectations
+    that this list does not read (`expectations_without_results`). The CTEs are generated per
+    model by Jinja loops, which sqlfluff's indentation rule cannot follow, hence the noqa.
 #}
 -- noqa: disable=LT02
 {{ config(materialized='incremental', incremental_strategy='append') }}
@@ -17,6 +19,12 @@
     'part_suppliers': ref('part_suppliers_checked'),
     'web_events': ref('web_events_checked'),
 } %}
+{%- set unread = expectations_without_results(checked_models.keys()) %}
+{%- if unread %}
+    {{ exceptions.raise_compiler_error(
+        "dq_expectation_results does not read the expectations of " ~ unread | join(', ')
+        ~ ": add their checked models to its list") }}
+{%- endif %}
 
 with
 

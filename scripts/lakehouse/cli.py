@@ -9,17 +9,14 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from .config import PROJECT_DIR, ConfigError, Settings, target_path
+from .config import PROJECT_DIR, ConfigError, Settings
+from .dbt import Dbt, DbtError
+from .delivery import deliver_days, generate_if_needed
+from .errors import PipelineError, UserError
 
-if TYPE_CHECKING:
-    from .lineage import Lineage
-
-SQL_DIRS = ("models", "tests", "analyses", "snapshots")
 DB, LANDING, GENERATED = "LAKEHOUSE_DB", "LAKEHOUSE_LANDING", "LAKEHOUSE_GENERATED"
 
 
@@ -35,24 +32,6 @@ def cmd_extensions(args: argparse.Namespace) -> int:
     return 0
 
 
-def _generated_params(out: Path) -> dict | None:
-    manifest = out / "manifest.json"
-    if not manifest.exists():
-        return None
-    return json.loads(manifest.read_text())["params"]
-
-
-def generate_if_needed(out: Path, sf: float, days: int, seed: int, force: bool = False) -> None:
-    from .generator import GENERATOR_VERSION, generate
-
-    wanted = {"sf": sf, "days": days, "seed": seed, "generator_version": GENERATOR_VERSION}
-    if not force and _generated_params(out) == wanted:
-        log(f"data set sf={sf} days={days} seed={seed} already in {out} (use --force to redo)")
-        return
-    log(f"generating sf={sf} days={days} seed={seed} into {out}")
-    generate(out, sf=sf, days=days, seed=seed, log=lambda m: log(f"generate {m}"))
-
-
 def cmd_generate(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Settings.from_env((GENERATED,)).generated
     generate_if_needed(out, args.sf, args.days, args.seed, force=args.force)
@@ -60,93 +39,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_deliver(args: argparse.Namespace) -> int:
-    from .generator import deliver
-
     settings = Settings.from_env(((GENERATED,) if not args.source else ())
                                  + ((LANDING,) if not args.landing else ()))
     source = Path(args.source) if args.source else settings.generated
     landing = Path(args.landing) if args.landing else settings.landing
-    params = _generated_params(source)
-    if params is None:
-        raise UserError(f"no generated data set at {source} (manifest.json missing): run "
-                        "`lakehouse generate` first, or give --source")
-    days = params["days"]
-    if not args.all and not 0 <= args.day <= days:
-        raise UserError(f"--day {args.day} is outside the data set's days 0..{days} "
-                        f"({source}); --all delivers everything")
-    delivered = deliver(source, landing, None if args.all else args.day)
+    delivered = deliver_days(source, landing, None if args.all else args.day)
     log(f"delivered {len(delivered)} new file(s) into {landing}")
     return 0
-
-
-def run_pipeline(settings: Settings, docs: bool = True, max_files_per_run: int | None = None,
-                 variables: dict | None = None, publish_to: Path | None = None) -> None:
-    """Everything pending in the landing zone through bronze, silver and gold, with tests; then
-    (when `publish_to` is given and the build succeeded) publish gold for BI tools.
-
-    Like Auto Loader's trigger AvailableNow: with `max_files_per_run` each dbt build takes at
-    most that many new files per feed, and builds repeat until nothing is pending. Every run is
-    recorded in `ops.run_history`, failed ones too.
-    """
-    from .dbt import dbt_ok
-    from .landing import pending_files
-    from .lineage import governance_violations, masked_columns
-    from .run_history import RunRecorder
-
-    settings.export()
-    recorder = RunRecorder(settings.db)
-    log(f"build: landing={settings.landing} warehouse={settings.db} run_id={recorder.run_id}")
-    variables = {**(variables or {}),
-                 **({"max_files_per_run": max_files_per_run} if max_files_per_run else {})}
-    args = ["build", *(["--vars", json.dumps(variables)] if variables else [])]
-    try:
-        waiting = sum(len(f) for f in pending_files(settings.landing, settings.db).values())
-        for attempt in range(1, 10_000):
-            log(f"build #{attempt}: {waiting} landing file(s) pending")
-            try:
-                dbt_ok(args)
-            finally:
-                recorder.add_dbt_results()
-            left = sum(len(f) for f in pending_files(settings.landing, settings.db).values())
-            if left == 0 or left >= waiting:
-                break
-            waiting = left
-        if docs:
-            dbt_ok(["docs", "generate"])
-        lineage = column_lineage(settings.db, recorder.target)
-        problems = governance_violations(lineage)
-        if problems:
-            recorder.failure = "governance: " + "\n".join(problems)
-            for problem in problems:
-                print(f"lakehouse: governance: {problem}", file=sys.stderr)
-            raise SystemExit(f"lakehouse: governance: {len(problems)} gold column(s) derived "
-                             "from personal data are neither tagged nor declared not PII")
-    except SystemExit:
-        recorder.finish("failed", published=False,
-                        failure=recorder.failure or recorder.failures())
-        log("run failed: nothing published")
-        raise
-    recorder.finish("success", published=publish_to is not None)
-    if publish_to is not None:
-        from .publish import publish
-
-        served = publish(settings.db, publish_to, recorder.target / "manifest.json",
-                         recorder.run_id, masks=masked_columns(lineage))
-        log(f"published gold to {served} and {publish_to / 'parquet'}")
-    log(f"run {recorder.run_id} finished in {recorder.seconds():.1f}s")
-
-
-def column_lineage(db: Path, target: Path) -> Lineage:
-    """Column lineage of the last build (its manifest, the warehouse's catalog), written to
-    `<target>/column_lineage.json`."""
-    from .lineage import build, warehouse_schema, write
-
-    manifest = json.loads((target / "manifest.json").read_text())
-    database = next((n["database"] for n in manifest["nodes"].values()
-                     if n["resource_type"] == "model"), db.stem)
-    result = build(manifest, warehouse_schema(db, database))
-    write(result, target)
-    return result
 
 
 def cmd_lineage(args: argparse.Namespace) -> int:
@@ -154,11 +53,13 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     from .lineage import ARTIFACT, Lineage, tree
 
     settings = Settings.from_env((DB,))
-    target = target_path()
+    target = Dbt().target
     artifact = target / ARTIFACT
     if artifact.exists():
         result = Lineage.from_json(json.loads(artifact.read_text()))
     elif (target / "manifest.json").exists() and settings.db.exists():
+        from .pipeline import column_lineage
+
         result = column_lineage(settings.db, target)
     else:
         raise UserError(f"no column lineage yet ({artifact}): run `lakehouse run` first")
@@ -176,6 +77,7 @@ def cmd_lineage(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .generator import deliver
+    from .pipeline import run_pipeline
 
     settings = Settings.from_env((LANDING, DB, *((GENERATED,) if args.generate else ())))
     if args.generate:
@@ -190,16 +92,25 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def serve(command: list[str]) -> int:
     """Run a server in its own process group and stop the whole group when this command stops
-    (Ctrl-C, SIGTERM, SIGHUP, or an error): no server outlives the command that started it."""
-    server = subprocess.Popen(command, start_new_session=True)
+    (Ctrl-C, SIGTERM, SIGHUP, or an error): no server outlives the command that started it.
+    The handlers are in place before the server starts, so a signal that arrives while it is
+    starting stops it too."""
+    server: subprocess.Popen[bytes] | None = None
+    stopping = False
 
     def stop(*_: object) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGTERM)
+        nonlocal stopping
+        stopping = True
+        if server is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGTERM)
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, stop)
+    server = subprocess.Popen(command, start_new_session=True)
     try:
+        if stopping:  # a signal came while the server was starting
+            stop()
         return server.wait()
     finally:
         stop()
@@ -218,10 +129,6 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     return serve([str(Path(sys.executable).parent / "streamlit"), "run", str(app),
                   "--server.port", str(args.port), "--server.address", "127.0.0.1",
                   "--server.headless", "true", "--browser.gatherUsageStats", "false"])
-
-
-class UserError(Exception):
-    """A mistake of the user's, said in one line with what to do."""
 
 
 def wait_for_warehouse(db: Path, timeout: float = 600) -> None:
@@ -285,27 +192,23 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_docs(args: argparse.Namespace) -> int:
     """Generate the dbt docs site (lineage: landing files -> bronze -> silver -> gold ->
     exposures) and, with --serve, serve it on localhost."""
-    from .dbt import dbt_command, dbt_ok
-
     Settings.from_env((LANDING, DB)).export()
-    target = target_path()
+    dbt = Dbt()
     # --static: one self-contained page that renders opened from disk (index.html fetches
     # manifest.json and catalog.json, which browsers refuse over file://)
-    dbt_ok(["docs", "generate", "--static"])
-    site = target / "static_index.html"
+    dbt.run("docs", "generate", "--static")
+    site = dbt.target / "static_index.html"
     log(f"docs site: {site} (open file://{site} in a browser)")
     if args.serve:
         log(f"serving the docs on http://127.0.0.1:{args.port} (Ctrl-C to stop)")
-        return serve(dbt_command(["docs", "serve", "--port", str(args.port), "--host",
-                                  "127.0.0.1", "--no-browser"]))
+        return serve(dbt.command("docs", "serve", "--port", str(args.port), "--host",
+                                 "127.0.0.1", "--no-browser"))
     return 0
 
 
 def cmd_time_travel(args: argparse.Namespace) -> int:
     """Print a history model or snapshot as of a time, through the `as_of` macro (dbt show)."""
     import duckdb
-
-    from .dbt import dbt
 
     settings = Settings.from_env((DB,))
     settings.export()
@@ -337,12 +240,12 @@ def cmd_time_travel(args: argparse.Namespace) -> int:
     as_of = args.as_of.replace("'", "''")
     query = (f"select * from {{{{ as_of(ref('{args.table}'), \"timestamp '{as_of}'\") }}}} as t"
              + (f" where {args.where}" if args.where else "") + " order by all")
-    return dbt(["show", "--inline", query, "--limit", str(args.limit), "--quiet",
-                *(["--output", "json"] if args.json else [])])
+    return Dbt().run("show", "--inline", query, "--limit", str(args.limit), "--quiet",
+                     *(["--output", "json"] if args.json else []), check=False).returncode
 
 
 def cmd_bench_ingest(args: argparse.Namespace) -> int:
-    from .bench_ingest import bench_ingest, report
+    from .bench.ingest import bench_ingest, report
 
     rows = bench_ingest(args.sizes, lines=args.lines, repeats=args.repeats,
                         log=lambda m: log(m))
@@ -353,7 +256,7 @@ def cmd_bench_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_cdc(args: argparse.Namespace) -> int:
-    from .bench_cdc import bench_cdc, report
+    from .bench.cdc import bench_cdc, report
 
     generated = Path(args.source) if args.source else Settings.from_env().generated
     result = bench_cdc(generated, Path(args.work), log=lambda m: log(m))
@@ -364,7 +267,7 @@ def cmd_bench_cdc(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import bench
+    from .bench.pipeline import bench
 
     if args.smoke:
         args.sf, args.days, args.no_tests = 0.1, 1, True
@@ -382,8 +285,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_baseline(args: argparse.Namespace) -> int:
-    """One batch of the plain-DuckDB baseline (scripts/baseline/*.sql) in this process."""
-    from .baseline import run_baseline
+    """One batch of the plain-DuckDB baseline (scripts/lakehouse/bench/sql/*.sql) in this process."""
+    from .bench.baseline import run_baseline
 
     settings = Settings.from_env()
     result = run_baseline(Path(args.db) if args.db else settings.db.with_name("baseline.duckdb"),
@@ -418,38 +321,10 @@ def cmd_capture(args: argparse.Namespace) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    """ruff, sqlfluff lint, dbt build on a small data set, pytest; stops at the first failure."""
-    from .generator import deliver
+    """The test suite (or its fast tier); stops at the first failing step."""
+    from .testsuite import run_tests
 
-    bin_dir = Path(sys.executable).parent
-    lint_dirs = [d for d in SQL_DIRS if any((PROJECT_DIR / d).rglob("*.sql"))]
-    steps: list[tuple[str, list[str]]] = [
-        ("ruff", [str(bin_dir / "ruff"), "check", "scripts", "tests"]),
-        ("sqlfluff lint", [str(bin_dir / "sqlfluff"), "lint", *lint_dirs]),
-    ]
-    with tempfile.TemporaryDirectory(prefix="lakehouse-lint-") as tmp:
-        # the dbt templater compiles the project: give it a scratch warehouse and landing zone
-        env = {**os.environ, "LAKEHOUSE_DB": f"{tmp}/lint.duckdb",
-               "LAKEHOUSE_LANDING": f"{tmp}/landing"}
-        for name, command in steps:
-            log(f"test step: {name}")
-            if subprocess.call(command, cwd=PROJECT_DIR, env=env) != 0:
-                log(f"test step failed: {name}")
-                return 1
-    log("test step: dbt build on a small data set (sf=0.01, 3 days)")
-    with tempfile.TemporaryDirectory(prefix="lakehouse-test-") as tmp:
-        settings = Settings(db=Path(tmp) / "warehouse.duckdb", landing=Path(tmp) / "landing",
-                            generated=Path(tmp) / "generated")
-        generate_if_needed(settings.generated, 0.01, 3, 42)
-        deliver(settings.generated, settings.landing)
-        saved = dict(os.environ)
-        try:
-            run_pipeline(settings, docs=False)
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
-    log("test step: pytest")
-    return subprocess.call([str(bin_dir / "pytest"), *args.pytest_args], cwd=PROJECT_DIR)
+    return run_tests(args.pytest_args, fast=args.fast, log=log)
 
 
 # --------------------------------------------------------------------------- parser
@@ -568,7 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "baseline", description="Generate a data set (timed apart), build it from "
                        "an empty warehouse (day 0), then apply each day as its own run; each run "
                        "by ours (dbt, one process per layer, then dbt test) and by the baseline "
-                       "(scripts/baseline/*.sql, plain DuckDB, one process). Writes bench.json, "
+                       "(scripts/lakehouse/bench/sql/*.sql, plain DuckDB, one process). Writes bench.json, "
                        "report.md, runs.png and layers.png; fails if the two gold layers differ.")
     data_options(p)
     p.set_defaults(days=3)
@@ -588,7 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("baseline", help="one batch of the plain-DuckDB baseline",
                        description="Take the landing files not loaded yet through "
-                       "scripts/baseline/{bronze,silver,gold}.sql (plain DuckDB SQL, no dbt) "
+                       "scripts/lakehouse/bench/sql/{bronze,silver,gold}.sql (plain DuckDB SQL, no dbt) "
                        "into a DuckDB file, in one process and one transaction.")
     p.add_argument("--db", help="baseline DuckDB file (default: baseline.duckdb beside "
                                 "$LAKEHOUSE_DB)")
@@ -630,6 +505,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("test", help="the full test suite (ruff, sqlfluff, dbt build, pytest)",
                        description="Run ruff, sqlfluff lint, dbt build on a small generated "
                        "data set, then pytest (extra arguments go to pytest).")
+    p.add_argument("--fast", action="store_true",
+                   help="the inner-loop tier (under 5 minutes): lint, the end-to-end build, "
+                        "and the pytest tests not marked slow")
     p.add_argument("pytest_args", nargs="*", help="arguments passed to pytest")
     p.set_defaults(func=cmd_test)
     return parser
@@ -642,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"lakehouse: {error}", file=sys.stderr)
         return 2
-    except UserError as error:
+    except (UserError, PipelineError, DbtError) as error:
         print(f"lakehouse: {error}", file=sys.stderr)
         return 1
 

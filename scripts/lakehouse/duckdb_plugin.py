@@ -1,4 +1,11 @@
-"""dbt-duckdb plugin (profiles.yml `plugins:`): the one function DuckDB has no built-in for.
+"""dbt-duckdb plugin (profiles.yml `plugins:`): what the profile's own settings cannot say.
+
+The external database (profile setting `external_db`, from LAKEHOUSE_EXTERNAL_DB) is attached
+read-only as catalog `crm` when its file exists: a SQLite file through DuckDB's sqlite
+extension, a `.duckdb` file natively. The profile's `attach:` list would fail every dbt command
+when the file is missing, where a missing operational database must give an empty bronze table
+(like a landing feed without files); so the plugin attaches it, once per connection, and
+`bronze.ext_loyalty_members` reads it when it is there.
 
 `landing_file_error(path, format)` reads one landing file the way bronze reads its feed and
 returns DuckDB's error message if that fails (null if the file reads). DuckDB's table functions
@@ -10,6 +17,9 @@ valid footer only shows when its pages are decoded); a JSON-lines file is read a
 """
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
 
 import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
@@ -34,8 +44,23 @@ def landing_file_error(path: str | None, file_format: str | None) -> str | None:
     return None
 
 
+def external_attach_sql(path: str | None) -> str | None:
+    """The ATTACH statement of the external database, or None when there is no such file."""
+    if not path or not Path(path).is_file():
+        return None
+    kind = "duckdb" if path.endswith(".duckdb") else "sqlite"
+    escaped = path.replace("'", "''")
+    return f"attach if not exists '{escaped}' as crm (type {kind}, read_only)"
+
+
 class Plugin(BasePlugin):
+    def initialize(self, plugin_config: dict[str, Any]) -> None:
+        self.external_db = plugin_config.get("external_db")
+
     def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
+        attach = external_attach_sql(self.external_db)
+        if attach:
+            conn.execute(attach)
         conn.create_function("landing_file_error", landing_file_error,
                              [duckdb.sqltype("VARCHAR"), duckdb.sqltype("VARCHAR")],
                              duckdb.sqltype("VARCHAR"), null_handling="special",

@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from .config import target_path
+from .dbt import DbtResult, is_failure
 
 DDL = """
 create schema if not exists ops;
@@ -36,12 +36,12 @@ alter table ops.run_history add column if not exists failure varchar;
 
 
 class RunRecorder:
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: Path, target: Path) -> None:
         self.db = db
         self.run_id = uuid.uuid4().hex[:12]
         self.started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         self.started = time.monotonic()
-        self.target = target_path()
+        self.target = target  # dbt's target directory (the manifest of the run's build)
         self.invocations: list[str] = []
         self.models: list[dict[str, Any]] = []
         self.failure: str | None = None  # why the run failed, when not a dbt node
@@ -49,36 +49,32 @@ class RunRecorder:
     def seconds(self) -> float:
         return time.monotonic() - self.started
 
-    def add_dbt_results(self) -> None:
-        """Collect the results of the dbt command that just ran (if it wrote any)."""
-        path = self.target / "run_results.json"
-        if not path.exists():
-            return
-        results = json.loads(path.read_text())
-        invocation = results["metadata"]["invocation_id"]
-        if invocation in self.invocations:
+    def add_dbt_results(self, result: DbtResult) -> None:
+        """Collect the node results of a dbt command of this run (if it wrote any)."""
+        invocation = result.invocation_id
+        if invocation is None or invocation in self.invocations:
             return
         self.invocations.append(invocation)
-        for r in results["results"]:
+        for r in result.nodes:
             self.models.append({
                 "node": r["unique_id"], "status": r["status"],
                 "seconds": round(r["execution_time"], 3),
                 "rows_affected": (r.get("adapter_response") or {}).get("rows_affected"),
                 "relation": r.get("relation_name"),
-                **({"message": r.get("message")} if r["status"] in ("error", "fail") else {}),
+                **({"message": r.get("message")} if is_failure(r) else {}),
             })
 
     def failures(self) -> str | None:
         """The nodes that failed (tests that gate, models), one per line with dbt's message."""
         failed = [f"{m['node']}: {m.get('message') or m['status']}" for m in self.models
-                  if m["status"] in ("error", "fail")]
+                  if "message" in m]
         return "\n".join(failed) or None
 
     def finish(self, status: str, published: bool, failure: str | None = None) -> None:
         # models only (the per-node statuses, tests included, are in `models`)
         models = [m for m in self.models if m["node"].startswith("model.")]
         ok = sum(m["status"] == "success" for m in models)
-        failed = sum(m["status"] == "error" for m in models)
+        failed = sum("message" in m for m in models)  # in error, or skipped for an error
         con = duckdb.connect(str(self.db))
         try:
             con.execute(DDL)

@@ -1,11 +1,56 @@
-"""Shared fixtures: generated data sets, made once per test session."""
+"""Shared fixtures: generated data sets, made once per test session; and the guard that no
+process a test started outlives the suite."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import time
+import uuid
 from pathlib import Path
 
 import pytest
 from lakehouse.generator import generate
+
+# every process the tests start inherits this variable (the tests pass os.environ on), so the
+# ones still running when the session ends are found by it, killed, and fail the session
+SESSION_MARK = "LAKEHOUSE_TEST_SESSION"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    os.environ[SESSION_MARK] = uuid.uuid4().hex
+
+
+def leftover_processes() -> dict[int, str]:
+    """Processes other than this one that carry this session's mark: pid -> command line."""
+    mark = f"{SESSION_MARK}={os.environ.get(SESSION_MARK)}".encode()
+    found = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            if mark in (proc / "environ").read_bytes().split(b"\0"):
+                found[int(proc.name)] = (proc / "cmdline").read_bytes().replace(
+                    b"\0", b" ").decode(errors="replace").strip()
+        except OSError:  # gone, or not ours to read
+            continue
+    return found
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    leftovers = {pid: cmd for pid, cmd in leftover_processes().items() if cmd}
+    if leftovers:  # a process may be exiting: those still there after a grace period
+        time.sleep(3)
+        leftovers = {pid: cmd for pid, cmd in leftover_processes().items() if pid in leftovers}
+    if not leftovers:
+        return
+    for pid in leftovers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    lines = "\n".join(f"  {pid}: {cmd[:200]}" for pid, cmd in leftovers.items())
+    print(f"\nprocesses started by the tests were still running (killed now):\n{lines}")
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from lakehouse.bench import compare_gold
-from lakehouse.bench_report import memory_bytes
+from lakehouse.bench.pipeline import compare_gold
+from lakehouse.bench.report import memory_bytes
 from lakehouse.config import PROJECT_DIR
 
 LAKEHOUSE = Path(sys.executable).parent / "lakehouse"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import signal
 import sqlite3
@@ -13,8 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from lakehouse.bench_ingest import bench_ingest, report
-from lakehouse.config import PROJECT_DIR
+from lakehouse.bench.ingest import bench_ingest, report
 from lakehouse.generator import rates as r
 from lakehouse.landing import feeds, pending_files
 from warehouse import Warehouse
@@ -53,6 +53,24 @@ def test_rerun_without_new_files_changes_nothing(wh: Warehouse) -> None:
     assert wh.one("select count(distinct run_id) from bronze.ingest_ledger") == 1
 
 
+def test_compiling_reads_no_landing_file(wh: Warehouse) -> None:
+    """`dbt compile` and `dbt docs generate` on a landing zone of new files touch none of them:
+    bronze discovers and reads files in its materialization, at run time. Every landing file is
+    a FIFO here, so a command that opened one would block until the timeout."""
+    for path in wh.deliver(1):
+        file = wh.landing / path
+        file.unlink()
+        os.mkfifo(file)
+    for command in (("compile",), ("docs", "generate")):
+        result = subprocess.run(wh.command(*command), cwd=wh.project_dir, env=wh.env,
+                                capture_output=True, text=True, timeout=240)
+        assert result.returncode == 0, result.stdout[-3000:]
+    compiled = (wh.root / "target" / "compiled" / "lakehouse" / "models" / "bronze")
+    assert "landing" in (compiled / "cdc_orders.sql").read_text()
+    assert not wh.db.exists() or wh.sql(
+        "select count(*) from information_schema.tables where table_schema = 'bronze'") == [(0,)]
+
+
 def test_only_new_files_are_read(wh: Warehouse) -> None:
     wh.deliver(1)
     wh.dbt("run", *BRONZE)
@@ -84,12 +102,11 @@ def test_killed_ingestion_reruns_to_the_uninterrupted_result(tmp_path: Path, gen
                           ("full_lineitem", 0.15)):
         wh = Warehouse(tmp_path / f"killed-{victim}-{delay}", generated)
         wh.deliver()
-        process = subprocess.Popen(wh.command("run", *BRONZE, "--threads", "1"), cwd=PROJECT_DIR,
-                                   env=wh.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                   text=True)
+        process = wh.runner.popen("run", *BRONZE, "--threads", "1", stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL)
         assert process.stdout is not None
         for line in process.stdout:
-            if f"START sql incremental model bronze.{victim} " in line:
+            if f"START sql bronze_feed model bronze.{victim} " in line:
                 time.sleep(delay)
                 process.send_signal(signal.SIGKILL)
                 break
@@ -189,10 +206,10 @@ def test_schema_evolution_modes(wh: Warehouse, mode: str) -> None:
     new_day = "events/1998-08-05/0001.jsonl"
     if mode == "failOnNewColumns":
         assert result.returncode != 0
-        assert f"file '{new_day}' has new field 'device'" in result.stdout
+        assert f"file '{new_day}' has new field 'device'" in result.output
         assert wh.one(f"select count(*) from bronze.ingest_ledger where path = '{new_day}'") == 0
         return
-    assert result.returncode == 0, result.stdout[-3000:]
+    assert result.returncode == 0, result.output[-3000:]
     columns = {c[0] for c in wh.sql("describe bronze.web_events_raw")}
     rescued_device = wh.one("select count(*) from bronze.web_events_raw "
                             "where _rescued_data ->> 'device' is not null")

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from lakehouse.config import PROJECT_DIR
+from lakehouse.dbt import Dbt
 from test_docs import CHROMIUM, CHROMIUM_FLAGS, free_port
 from warehouse import Warehouse
 
@@ -233,17 +234,15 @@ def test_tagging_a_new_column_pii_masks_it_on_the_next_publish(published: Served
                  "tests", "analyses"):
         source = PROJECT_DIR / item
         (shutil.copytree if source.is_dir() else shutil.copyfile)(source, project / item)
-    yml = project / "models" / "gold" / "_gold__models.yml"
+    yml = project / "models" / "gold" / "_gold__dimensions.yml"
     text = yml.read_text()
     start = text.index("  - name: dim_customer")
     column = text.index("      - name: comment", start)
     line_end = text.index("\n", text.index("description:", column))
     yml.write_text(text[:line_end] + "\n        config:\n          meta:\n            pii: true"
                    "\n            pii_policy: redact" + text[line_end:])
-    subprocess.run([str(Path(sys.executable).parent / "dbt"), "parse", "--project-dir",
-                    str(project), "--profiles-dir", str(project), "--target-path",
-                    str(tmp_path / "target")], cwd=project, env=published.env, check=True,
-                   capture_output=True)
+    Dbt(project, {**published.env, "DBT_TARGET_PATH": str(tmp_path / "target")}).run(
+        "parse", capture=True)
     publish(published.db, published.serving, tmp_path / "target" / "manifest.json", "retagged")
     assert published.served("select policy from governance.column_masks where "
                             "table_name = 'dim_customer' and column_name = 'comment'") == [

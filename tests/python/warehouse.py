@@ -4,14 +4,13 @@ run as a child process against the real project (as a user would run it)."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import yaml
 from lakehouse.config import PROJECT_DIR
-from lakehouse.dbt import DBT, dbt_env
+from lakehouse.dbt import Dbt, DbtResult
 from lakehouse.generator import deliver
 
 
@@ -27,18 +26,20 @@ class Warehouse:
         self.landing.mkdir(parents=True, exist_ok=True)
 
     @property
+    def runner(self) -> Dbt:
+        return Dbt.scratch(self.root, self.landing, self.db, self.external_db, self.project_dir)
+
+    @property
     def env(self) -> dict[str, str]:
-        return dbt_env(self.root, self.landing, self.db, self.external_db)
+        return self.runner.environment
 
     def command(self, *args: str) -> list[str]:
-        return [str(DBT), *args, "--project-dir", str(self.project_dir),
-                "--profiles-dir", str(self.project_dir)]
+        return self.runner.command(*args)
 
-    def dbt(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(self.command(*args), cwd=self.project_dir, env=self.env,
-                                capture_output=True, text=True)
-        if check and result.returncode != 0:
-            raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-5000:]}")
+    def dbt(self, *args: str, check: bool = True) -> DbtResult:
+        result = self.runner.run(*args, check=False, capture=True)
+        if check and not result.ok:
+            raise AssertionError(f"dbt {' '.join(args)} failed:\n{(result.output or '')[-5000:]}")
         return result
 
     def deliver(self, day: int | None = None) -> list[str]:

@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import json
 import statistics
-import subprocess
 import tempfile
-import time
 from pathlib import Path
 
-from .config import PROJECT_DIR
-from .dbt import DBT, dbt_env
+from ..dbt import Dbt
 
 
 def _write_events(path: Path, file_no: int, lines: int) -> None:
@@ -33,15 +30,10 @@ def _write_events(path: Path, file_no: int, lines: int) -> None:
 
 
 def _run(root: Path) -> tuple[float, float]:
-    env = dbt_env(root, root / "landing", root / "warehouse.duckdb")
-    started = time.perf_counter()
-    subprocess.run([str(DBT), "run", "--select", "+web_events_raw", "--quiet", "--project-dir",
-                    str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
-                   cwd=PROJECT_DIR, env=env, check=True)
-    wall = time.perf_counter() - started
-    results = json.loads((root / "target" / "run_results.json").read_text())
-    model = next(r for r in results["results"] if r["unique_id"].endswith(".web_events_raw"))
-    return model["execution_time"], wall
+    run = Dbt.scratch(root, root / "landing", root / "warehouse.duckdb").run(
+        "run", "--select", "+web_events_raw", "--quiet")
+    model = next(r for r in run.nodes if r["unique_id"].endswith(".web_events_raw"))
+    return model["execution_time"], run.seconds
 
 
 def bench_ingest(sizes: list[int], lines: int = 1000, repeats: int = 3,

@@ -14,26 +14,20 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import duckdb
 
-from .config import PROJECT_DIR
-from .dbt import DBT, dbt_env
-from .generator import deliver
+from ..dbt import Dbt
+from ..generator import deliver
 
 
 def _build(root: Path, log) -> dict[str, float]:
-    env = dbt_env(root, root / "landing", root / "warehouse.duckdb")
-    started = time.perf_counter()
-    subprocess.run([str(DBT), "run", "--select", "path:models/bronze", "path:models/silver",
-                    "--quiet", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
-                   cwd=PROJECT_DIR, env=env, check=True)
-    wall = time.perf_counter() - started
-    results = json.loads((root / "target" / "run_results.json").read_text())
-    times = {r["unique_id"].split(".")[-1]: r["execution_time"] for r in results["results"]}
+    run = Dbt.scratch(root, root / "landing", root / "warehouse.duckdb").run(
+        "run", "--select", "path:models/bronze", "path:models/silver", "--quiet")
+    wall = run.seconds
+    times = {r["unique_id"].split(".")[-1]: r["execution_time"] for r in run.nodes}
     times["_wall"] = wall
     log(f"bench-cdc: build took {wall:.1f}s")
     return times

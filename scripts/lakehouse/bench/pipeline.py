@@ -7,7 +7,7 @@ For a scale factor and a number of days:
 2. run 0 delivers day 0 (the initial extracts) into an empty landing zone and builds from an
    empty warehouse (the full build); run d delivers day d and applies it (an increment);
 3. each run is done twice on the same landing zone, by ours and by the baseline
-   (`scripts/baseline/*.sql`, see `baseline.py`), one right after the other, so both see the
+   (`sql/*.sql`, see `baseline.py`), one right after the other, so both see the
    same machine load.
 
 Ours runs one dbt process per layer (`dbt build` of the layer's models, tests excluded: seeds
@@ -32,9 +32,7 @@ import multiprocessing
 import os
 import platform
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,9 +40,9 @@ from typing import Any
 
 import duckdb
 
-from .config import PROJECT_DIR
-from .dbt import dbt_env
-from .generator import GENERATOR_VERSION, deliver
+from ..config import PROJECT_DIR
+from ..dbt import Dbt, DbtError, measure
+from ..generator import GENERATOR_VERSION, deliver
 
 BIN = Path(sys.executable).parent
 NAN = math.nan
@@ -61,23 +59,6 @@ HISTORY_TABLES = ("customers_history", "orders_history", "order_lines_history", 
                   "suppliers_history", "part_suppliers_history")
 
 
-def measure(command: list[str], env: dict[str, str] | None = None,
-            cwd: Path = PROJECT_DIR) -> dict[str, Any]:
-    """Run a child process; its wall seconds, peak resident memory (bytes), exit code, output."""
-    started = time.perf_counter()
-    with tempfile.TemporaryFile("w+") as output:
-        child = subprocess.Popen(command, cwd=cwd, env=env, stdout=output,
-                                 stderr=subprocess.STDOUT, text=True)
-        # wait4 reaps this child alone and returns its own rusage (ru_maxrss in KiB)
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
-        seconds = time.perf_counter() - started
-        output.seek(0)
-        text = output.read()
-    return {"seconds": seconds, "peak_rss_bytes": usage.ru_maxrss * 1024,
-            "exit_code": child.returncode, "output": text}
-
-
 def generate_timed(out: Path, sf: float, days: int, seed: int, log=print) -> dict[str, Any]:
     """The data set in `out`, generated now (timed) or reused (with its recorded figures)."""
     params = {"sf": sf, "days": days, "seed": seed, "generator_version": GENERATOR_VERSION}
@@ -91,17 +72,15 @@ def generate_timed(out: Path, sf: float, days: int, seed: int, log=print) -> dic
     log(f"bench: generating sf={sf} days={days} seed={seed} into {out}")
     run = measure([str(BIN / "lakehouse"), "generate", "--sf", str(sf), "--days", str(days),
                    "--seed", str(seed), "--out", str(out), "--force"])
-    if run["exit_code"] != 0:
-        raise SystemExit(f"bench: generate failed:\n{run['output'][-3000:]}")
-    figures = {"seconds": run["seconds"], "peak_rss_bytes": run["peak_rss_bytes"],
-               "params": params}
+    if run.returncode != 0:
+        raise RuntimeError(f"bench: generate failed:\n{(run.output or '')[-3000:]}")
+    figures = {"seconds": run.seconds, "peak_rss_bytes": run.peak_rss_bytes, "params": params}
     record.write_text(json.dumps(figures, indent=1) + "\n")
     return {**figures, "reused": False}
 
 
-def _dbt_timing(run_results: Path) -> dict[str, Any]:
+def _dbt_timing(results: dict[str, Any]) -> dict[str, Any]:
     """Node time and counts from a dbt run_results.json."""
-    results = json.loads(run_results.read_text())
     stamps, compile_s, execute_s, per_node = [], 0.0, 0.0, {}
     for result in results["results"]:
         per_node[result["unique_id"]] = result["execution_time"]
@@ -131,19 +110,17 @@ class Ours:
     def __init__(self, work: Path, landing: Path, memory_limit: str, threads: int) -> None:
         self.work = work
         self.db = work / "ours.duckdb"
-        self.env = dbt_env(work, landing, self.db, LAKEHOUSE_MEMORY_LIMIT=memory_limit,
-                           LAKEHOUSE_THREADS=str(threads))
+        self.dbt = Dbt.scratch(work, landing, self.db, LAKEHOUSE_MEMORY_LIMIT=memory_limit,
+                               LAKEHOUSE_THREADS=str(threads))
 
     def step(self, name: str, args: list[str]) -> dict[str, Any]:
-        command = [str(BIN / "dbt"), *args, "--project-dir", str(PROJECT_DIR),
-                   "--profiles-dir", str(PROJECT_DIR)]
-        run = measure(command, self.env)
-        timing = _dbt_timing(self.work / "target" / "run_results.json")
-        if run["exit_code"] != 0 and (name != "test" or not timing["failures"]):
-            raise SystemExit(f"bench: dbt {' '.join(args)} failed:\n{run['output'][-5000:]}")
-        return {"step": name, "seconds": run["seconds"], "peak_rss_bytes": run["peak_rss_bytes"],
+        run = self.dbt.run(*args, check=False, capture=True)
+        timing = _dbt_timing(run.run_results or {"results": []})
+        if not run.ok and (name != "test" or not timing["failures"]):
+            raise DbtError(run)
+        return {"step": name, "seconds": run.seconds, "peak_rss_bytes": run.peak_rss_bytes,
                 "net_seconds": timing["node_span_seconds"],
-                "dbt_overhead_seconds": run["seconds"] - timing["node_span_seconds"], **timing}
+                "dbt_overhead_seconds": run.seconds - timing["node_span_seconds"], **timing}
 
     def run(self, tests: bool) -> list[dict[str, Any]]:
         steps = [self.step(layer, [*args, *NO_TESTS]) for layer, args in STEPS.items()]
@@ -263,15 +240,18 @@ def bench(sf: float, days: int, seed: int = 42, data: Path = PROJECT_DIR / "data
         ours_wall = time.perf_counter() - started
         after_ours = _in_child(_row_counts, ours.db)
         if baseline_error is None:
-            base = measure([str(BIN / "lakehouse"), "baseline", "--db", str(baseline_db),
-                            "--landing", str(landing), "--memory-limit", memory_limit,
-                            "--threads", str(threads), "--json", str(work / "baseline-run.json")])
-            if base["exit_code"] != 0:
+            measured = measure([str(BIN / "lakehouse"), "baseline", "--db", str(baseline_db),
+                                "--landing", str(landing), "--memory-limit", memory_limit,
+                                "--threads", str(threads), "--json",
+                                str(work / "baseline-run.json")])
+            base = {"seconds": measured.seconds, "peak_rss_bytes": measured.peak_rss_bytes}
+            if measured.returncode != 0:
                 # ours goes on; the baseline's figures are NaN from here and gold is not compared
-                lines = base["output"].strip().splitlines()
+                output = measured.output or ""
+                lines = output.strip().splitlines() or ["(no output)"]
                 baseline_error = f"run {day}: " + next(
                     (line for line in reversed(lines) if "Error" in line), lines[-1])
-                log(f"bench: baseline failed in {baseline_error}\n{base['output'][-3000:]}")
+                log(f"bench: baseline failed in {baseline_error}\n{output[-3000:]}")
         if baseline_error is None:
             base_run = json.loads((work / "baseline-run.json").read_text())
             after_base = _in_child(_row_counts, baseline_db)
@@ -337,7 +317,7 @@ def bench(sf: float, days: int, seed: int = 42, data: Path = PROJECT_DIR / "data
             for check in checks.values() for t in check.values()),
         "gold_checks": checks,
     }
-    from .bench_report import write_report
+    from .report import write_report
 
     write_report(result, out)
     log(f"bench: report in {out}")

@@ -1,6 +1,6 @@
 """The benchmark's baseline: the pipeline as hand-written plain DuckDB SQL, in one process.
 
-`scripts/baseline/{bronze,silver,gold}.sql` take the landing files not loaded yet through the
+`sql/{bronze,silver,gold}.sql` (beside this module) take the landing files not loaded yet through the
 same bronze -> silver -> gold work as the dbt project, to the same gold tables, with no dbt and
 no Jinja: the practical lower bound for the engine on this machine. One call is one batch (the
 first call on an empty database is the full build, later calls are increments). Statements
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import duckdb
 
-from .config import PROJECT_DIR
+from ..config import PROJECT_DIR
 
-SCRIPTS = PROJECT_DIR / "scripts" / "baseline"
+SCRIPTS = Path(__file__).with_name("sql")
 LAYERS = ("bronze", "silver", "gold")
 
 

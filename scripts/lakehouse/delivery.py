@@ -1,0 +1,52 @@
+"""Generating the simulated source and delivering its files into the landing zone, by day (as
+the source systems would)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from .errors import UserError
+
+
+def _log(message: str) -> None:
+    print(f"lakehouse: {message}", flush=True)
+
+
+def generated_params(out: Path) -> dict | None:
+    """The parameters a data set in `out` was generated with (None: no data set there)."""
+    manifest = out / "manifest.json"
+    if not manifest.exists():
+        return None
+    return json.loads(manifest.read_text())["params"]
+
+
+def generate_if_needed(out: Path, sf: float, days: int, seed: int, force: bool = False,
+                       log: Callable[[str], None] = _log) -> None:
+    """Generate the data set into `out` unless the same one (parameters and generator version)
+    is already there."""
+    from .generator import GENERATOR_VERSION, generate
+
+    wanted = {"sf": sf, "days": days, "seed": seed, "generator_version": GENERATOR_VERSION}
+    if not force and generated_params(out) == wanted:
+        log(f"data set sf={sf} days={days} seed={seed} already in {out} (use --force to redo)")
+        return
+    log(f"generating sf={sf} days={days} seed={seed} into {out}")
+    generate(out, sf=sf, days=days, seed=seed, log=lambda m: log(f"generate {m}"))
+
+
+def deliver_days(source: Path, landing: Path, day: int | None) -> list[str]:
+    """Deliver the files of `source` that have arrived by `day` (None: all) into `landing`;
+    a missing data set or a day outside it is a UserError. Returns the paths delivered now."""
+    from .generator import deliver
+
+    params = generated_params(source)
+    if params is None:
+        raise UserError(f"no generated data set at {source} (manifest.json missing): run "
+                        "`lakehouse generate` first, or give --source")
+    days = params["days"]
+    if day is not None and not 0 <= day <= days:
+        raise UserError(f"--day {day} is outside the data set's days 0..{days} "
+                        f"({source}); --all delivers everything")
+    return deliver(source, landing, day)

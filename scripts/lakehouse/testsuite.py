@@ -1,0 +1,69 @@
+"""The test runner (`lakehouse test`): ruff, sqlfluff lint, one end-to-end dbt build on a small
+generated data set, then pytest. Two tiers:
+
+- the full suite (the README's test command, CI): every step, every pytest test;
+- `--fast`, the inner loop (under 5 minutes here): the same lint and end-to-end build (which
+  runs dbt's unit tests and data tests), and the pytest tests not marked `slow` (the marker is
+  declared in pyproject.toml).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .config import PROJECT_DIR, Settings
+from .dbt import Dbt, DbtError
+from .errors import PipelineError
+
+SQL_DIRS = ("models", "tests", "analyses", "snapshots")
+
+
+def _log(message: str) -> None:
+    print(f"lakehouse: {message}", flush=True)
+
+
+def run_tests(pytest_args: Sequence[str] = (), fast: bool = False,
+              log: Callable[[str], None] = _log) -> int:
+    """Run the suite; stops at the first failing step. Returns the exit status."""
+    from .delivery import generate_if_needed
+    from .generator import deliver
+    from .pipeline import run_pipeline
+
+    bin_dir = Path(sys.executable).parent
+    lint_dirs = [d for d in SQL_DIRS if any((PROJECT_DIR / d).rglob("*.sql"))]
+    with tempfile.TemporaryDirectory(prefix="lakehouse-test-") as tmp:
+        # the linter's dbt templater compiles the project: compiling reads no landing file, but
+        # it opens a warehouse, and must not wait on (or lock out) a build holding the user's
+        scratch = Dbt.scratch(Path(tmp) / "lint", Path(tmp) / "lint-landing",
+                              Path(tmp) / "lint.duckdb")
+        steps: list[tuple[str, list[str]]] = [
+            ("ruff", [str(bin_dir / "ruff"), "check", "scripts", "tests"]),
+            ("sqlfluff lint", [str(bin_dir / "sqlfluff"), "lint", *lint_dirs]),
+        ]
+        for name, command in steps:
+            log(f"test step: {name}")
+            if subprocess.call(command, cwd=PROJECT_DIR, env=scratch.environment) != 0:
+                log(f"test step failed: {name}")
+                return 1
+        log("test step: dbt build on a small data set (sf=0.01, 3 days)")
+        settings = Settings(db=Path(tmp) / "warehouse.duckdb", landing=Path(tmp) / "landing",
+                            generated=Path(tmp) / "generated")
+        generate_if_needed(settings.generated, 0.01, 3, 42, log=log)
+        deliver(settings.generated, settings.landing)
+        saved = dict(os.environ)
+        try:
+            run_pipeline(settings, docs=False, log=log)
+        except (PipelineError, DbtError) as error:
+            log(f"test step failed: dbt build: {error}")
+            return 1
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+    tier = ["-m", "not slow"] if fast else []
+    log(f"test step: pytest{' (fast tier: not slow)' if fast else ''}")
+    return subprocess.call([str(bin_dir / "pytest"), *tier, *pytest_args], cwd=PROJECT_DIR)
