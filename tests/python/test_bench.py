@@ -27,6 +27,7 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data / "sf0.1-d1-s42"
 
 
+@pytest.mark.slow
 def test_smoke_bench_writes_the_report(smoke: Path) -> None:
     report = smoke / "report"
     result = json.loads((report / "bench.json").read_text())
@@ -60,6 +61,7 @@ def test_smoke_bench_writes_the_report(smoke: Path) -> None:
         assert image[:8] == b"\x89PNG\r\n\x1a\n" and len(image) > 10_000
 
 
+@pytest.mark.slow
 def test_smoke_bench_ours_and_baseline_build_the_same_gold(smoke: Path) -> None:
     result = json.loads((smoke / "report" / "bench.json").read_text())
     assert result["gold_identical"]
@@ -69,6 +71,7 @@ def test_smoke_bench_ours_and_baseline_build_the_same_gold(smoke: Path) -> None:
     assert all(t["only_ours"] == 0 and t["only_baseline"] == 0 for t in final.values())
 
 
+@pytest.mark.slow
 def test_baseline_rerun_changes_nothing(smoke: Path, tmp_path: Path) -> None:
     work = smoke / "work"
     baseline = tmp_path / "baseline.duckdb"
@@ -81,6 +84,7 @@ def test_baseline_rerun_changes_nothing(smoke: Path, tmp_path: Path) -> None:
     assert all(t["only_ours"] == 0 and t["only_baseline"] == 0 for t in check.values())
 
 
+@pytest.mark.slow
 def test_gold_comparison_finds_a_changed_row(smoke: Path, tmp_path: Path) -> None:
     baseline = tmp_path / "baseline.duckdb"
     shutil.copy(smoke / "work" / "baseline.duckdb", baseline)

@@ -71,6 +71,7 @@ def test_compiling_reads_no_landing_file(wh: Warehouse) -> None:
         "select count(*) from information_schema.tables where table_schema = 'bronze'") == [(0,)]
 
 
+@pytest.mark.slow
 def test_only_new_files_are_read(wh: Warehouse) -> None:
     wh.deliver(1)
     wh.dbt("run", *BRONZE)
@@ -90,6 +91,7 @@ def test_only_new_files_are_read(wh: Warehouse) -> None:
                   "or source_file not like 'events/%'") == 0
 
 
+@pytest.mark.slow
 def test_killed_ingestion_reruns_to_the_uninterrupted_result(tmp_path: Path, generated: Path) -> None:
     reference = Warehouse(tmp_path / "reference", generated)
     reference.deliver()
@@ -172,6 +174,7 @@ def test_every_line_is_accounted_for(wh: Warehouse, generated: Path) -> None:
                       f"where feed = 'cdc_{table}'") == defects["cdc"][table]["tombstones"]
 
 
+@pytest.mark.slow
 def test_wrapped_and_unwrapped_events_load_identically(wh: Warehouse) -> None:
     wh.deliver(1)
     wrapped = next(p for p in sorted((wh.landing / "cdc" / "lineitem").glob("*/*.jsonl"))
@@ -192,6 +195,7 @@ def test_wrapped_and_unwrapped_events_load_identically(wh: Warehouse) -> None:
                   f"where _source_file = '{wrapped.relative_to(wh.landing)}'") == [(True,)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["addNewColumns", "rescue", "failOnNewColumns", "none"])
 def test_schema_evolution_modes(wh: Warehouse, mode: str) -> None:
     wh.deliver(r.WEB_NEW_FIELD_DAY - 1)
@@ -230,6 +234,7 @@ def test_schema_evolution_modes(wh: Warehouse, mode: str) -> None:
         (None, None, '{"customer_key":"abc","part_key":"P-1"}')]
 
 
+@pytest.mark.slow
 def test_feed_without_files_gives_an_empty_table(wh: Warehouse) -> None:
     wh.deliver(0)
     assert not (wh.landing / "events").exists()
@@ -239,6 +244,7 @@ def test_feed_without_files_gives_an_empty_table(wh: Warehouse) -> None:
     assert wh.one("select count(*) from bronze.full_orders") > 0
 
 
+@pytest.mark.slow
 def test_max_files_per_run_bounds_a_run_and_the_loop_takes_everything(wh: Warehouse,
                                                                       tmp_path: Path) -> None:
     wh.deliver(2)
@@ -256,6 +262,7 @@ def test_max_files_per_run_bounds_a_run_and_the_loop_takes_everything(wh: Wareho
     assert fingerprint(wh, technical=False) == fingerprint(reference, technical=False)
 
 
+@pytest.mark.slow
 def test_attached_database_is_read_incrementally_and_read_only(wh: Warehouse) -> None:
     crm = wh.root / "crm.sqlite"
     shutil.copyfile(wh.external_db, crm)
@@ -282,6 +289,7 @@ def test_attached_database_is_read_incrementally_and_read_only(wh: Warehouse) ->
     assert other.one("select count(*) from bronze.ext_loyalty_members") == 0
 
 
+@pytest.mark.slow
 def test_ingest_benchmark_smoke() -> None:
     rows = bench_ingest([2, 6], lines=20, repeats=1, log=lambda _: None)
     assert [r["n_ingested"] for r in rows] == [2, 6]

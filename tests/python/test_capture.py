@@ -23,9 +23,13 @@ from postgres import Postgres, postgres_bin
 from test_silver import ENTITIES
 from warehouse import Warehouse, project_copy
 
-# CI (and scripts/bootstrap.sh test as root) installs Debian's postgresql: there it must run
-pytestmark = pytest.mark.skipif(postgres_bin() is None and not os.environ.get("CI"),
-                                reason="PostgreSQL is not installed (Debian package postgresql)")
+pytestmark = [
+    # a PostgreSQL server and the Debezium JVM
+    pytest.mark.slow,
+    # CI (and scripts/bootstrap.sh test as root) installs Debian's postgresql: there it must run
+    pytest.mark.skipif(postgres_bin() is None and not os.environ.get("CI"),
+                       reason="PostgreSQL is not installed (Debian package postgresql)"),
+]
 
 LAKEHOUSE = Path(sys.executable).parent / "lakehouse"
 SILVER = ("--select", "path:models/bronze", "path:models/silver")

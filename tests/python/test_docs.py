@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 from warehouse import Warehouse
 
+# a full build, docs generate and Chromium
+pytestmark = pytest.mark.slow
+
 CHROMIUM = "/usr/bin/chromium"
 # headless flags for this closed network (no background connections), root, no GPU
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -14,6 +14,9 @@ import pytest
 from lakehouse.generator import generate
 from warehouse import Warehouse
 
+# TPC-H answers at two scale factors and seven days of changes
+pytestmark = pytest.mark.slow
+
 QUERIES = (1, 3, 4, 5, 6, 10, 12, 14, 18)
 
 

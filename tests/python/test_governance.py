@@ -17,6 +17,9 @@ from lakehouse.generator import rates as r
 from lakehouse.lineage import Lineage, governance_violations, masked_columns
 from test_serving import Served
 
+# full runs with publication
+pytestmark = pytest.mark.slow
+
 LAKEHOUSE = Path(sys.executable).parent / "lakehouse"
 PII_FIELDS = {"customer": ("c_name", "c_address", "c_phone"),
               "supplier": ("s_address", "s_phone")}

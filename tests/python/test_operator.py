@@ -20,6 +20,9 @@ from lakehouse.config import PROJECT_DIR
 from test_docs import CHROMIUM, CHROMIUM_FLAGS, free_port
 from test_serving import Served
 
+# full runs, servers and Chromium
+pytestmark = pytest.mark.slow
+
 LAKEHOUSE = Path(sys.executable).parent / "lakehouse"
 
 

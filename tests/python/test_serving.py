@@ -19,6 +19,9 @@ from lakehouse.dbt import Dbt
 from test_docs import CHROMIUM, CHROMIUM_FLAGS, free_port
 from warehouse import Warehouse
 
+# full runs, concurrent readers, Streamlit and Chromium
+pytestmark = pytest.mark.slow
+
 LAKEHOUSE = Path(sys.executable).parent / "lakehouse"
 
 

@@ -13,6 +13,9 @@ import pytest
 from lakehouse.config import PROJECT_DIR
 from warehouse import Warehouse
 
+# every day built once and day by day: a dozen dbt builds
+pytestmark = pytest.mark.slow
+
 NOT_GOLD = ("--exclude", "path:models/gold")
 
 # truth table -> (silver current table, silver history table, truth column -> silver column):
@@ -88,7 +91,6 @@ def differences(wh: Warehouse, expected: str, actual: str) -> tuple[list, list]:
     return missing[:5], extra[:5]
 
 
-@pytest.mark.parametrize("entity", ENTITIES)
 def test_every_silver_entity_is_checked_against_truth(one_run: Warehouse) -> None:
     """The entities these tests compare with the truth are the project's: every silver history
     model, its current-state model, and the landing table it is fed from (its truth table)."""
@@ -110,6 +112,7 @@ def test_every_silver_entity_is_checked_against_truth(one_run: Warehouse) -> Non
                      in ENTITIES.items()}
 
 
+@pytest.mark.parametrize("entity", ENTITIES)
 def test_current_state_equals_truth_except_rule_breakers(wh: Warehouse, entity: str) -> None:
     table, _, columns = ENTITIES[entity]
     expected = (f"select {', '.join(f'{t} as {s}' for t, s in columns.items())} "
