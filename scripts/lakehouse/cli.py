@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 from .config import PROJECT_DIR, ConfigError, Settings
 from .dbt import Dbt, DbtError
 from .delivery import deliver_days, generate_if_needed
 from .errors import PipelineError, UserError
+from .servers import serve
 
 DB, LANDING, GENERATED = "LAKEHOUSE_DB", "LAKEHOUSE_LANDING", "LAKEHOUSE_GENERATED"
 
@@ -90,37 +87,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def serve(command: list[str]) -> int:
-    """Run a server in its own process group and stop the whole group when this command stops
-    (Ctrl-C, SIGTERM, SIGHUP, or an error): no server outlives the command that started it.
-    The handlers are in place before the server starts, so a signal that arrives while it is
-    starting stops it too."""
-    server: subprocess.Popen[bytes] | None = None
-    stopping = False
-
-    def stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-        if server is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(server.pid, signal.SIGTERM)
-
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, stop)
-    server = subprocess.Popen(command, start_new_session=True)
-    try:
-        if stopping:  # a signal came while the server was starting
-            stop()
-        return server.wait()
-    finally:
-        stop()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(server.pid, signal.SIGKILL)
-
-
 def cmd_dashboard(args: argparse.Namespace) -> int:
     """Start the executive dashboard (Streamlit) on the published serving copy."""
     Settings.from_env().export()
@@ -131,61 +97,12 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
                   "--server.headless", "true", "--browser.gatherUsageStats", "false"])
 
 
-def wait_for_warehouse(db: Path, timeout: float = 600) -> None:
-    """Return when the warehouse can be read (a build holds it read-write while it runs)."""
-    import duckdb
-
-    if not db.exists():
-        raise UserError(f"no warehouse at {db} yet: run `lakehouse run` first")
-    deadline, said = time.monotonic() + timeout, False
-    while True:
-        try:
-            duckdb.connect(str(db), read_only=True).close()
-            return
-        except duckdb.IOException as error:
-            if "lock" not in str(error).lower() or time.monotonic() > deadline:
-                raise UserError(f"cannot read the warehouse {db}: {str(error).splitlines()[0]}"
-                                ) from None
-            if not said:
-                print("lakehouse: the warehouse is in use by a build; waiting for it...",
-                      file=sys.stderr, flush=True)
-                said = True
-            time.sleep(1)
-
-
 def cmd_history(args: argparse.Namespace) -> int:
     """Print the latest runs from ops.run_history (Workflows' run history)."""
-    import duckdb
+    from .run_history import print_history
 
     settings = Settings.from_env((DB,))
-    query = ("select run_id, started_at, ended_at, status, files_ingested, models_ok, "
-             "models_failed, published from ops.run_history order by started_at desc limit ?")
-    served = settings.serving / "lakehouse.duckdb"  # type: ignore[operator]
-    if not settings.db.exists() and not served.exists():
-        raise UserError(f"no runs yet (no warehouse at {settings.db}): run `lakehouse run` first")
-    try:
-        con = duckdb.connect(str(settings.db), read_only=True)
-    except duckdb.IOException as error:
-        if "lock" not in str(error).lower() or not served.exists():
-            raise UserError(f"cannot read the warehouse {settings.db}: "
-                            f"{str(error).splitlines()[0]}") from None
-        # a build holds the warehouse: the published copy has the history up to its run
-        print(f"lakehouse: a build holds the warehouse; showing the history as of the last "
-              f"publish ({served})", file=sys.stderr)
-        con = duckdb.connect(":memory:")
-        con.execute(f"attach '{served}' as served (read_only)")
-        con.execute("use served")
-    try:
-        if not con.execute("select count(*) from duckdb_tables() where schema_name = 'ops' "
-                           "and table_name = 'run_history'").fetchone()[0]:  # type: ignore[index]
-            raise UserError(f"no runs recorded in {settings.db} yet: run `lakehouse run` first")
-        rows = con.execute(query, [args.limit]).fetchall()
-    finally:
-        con.close()
-    print("| run_id | started_at | ended_at | status | files | models ok | failed | published |")
-    print("| --- | --- | --- | --- | ---: | ---: | ---: | --- |")
-    for row in rows:
-        print("| " + " | ".join(str(v) for v in row) + " |")
+    print_history(settings.db, settings.serving / "lakehouse.duckdb", args.limit)  # type: ignore[operator]
     return 0
 
 
@@ -208,40 +125,12 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def cmd_time_travel(args: argparse.Namespace) -> int:
     """Print a history model or snapshot as of a time, through the `as_of` macro (dbt show)."""
-    import duckdb
+    from .time_travel import time_travel
 
     settings = Settings.from_env((DB,))
     settings.export()
-    wait_for_warehouse(settings.db)
-    con = duckdb.connect(str(settings.db), read_only=True)
-    try:
-        tables = dict(con.execute(
-            "select table_name, max(column_name) filter (column_name in "
-            "('valid_from', 'dbt_valid_from')) from duckdb_columns() "
-            "where schema_name in ('silver', 'gold') group by 1 "
-            "having bool_or(column_name in ('valid_from', 'dbt_valid_from'))").fetchall())
-        if args.table not in tables:
-            raise UserError(f"'{args.table}' has no versions to travel in; tables with "
-                            f"history: {', '.join(sorted(tables))}")
-        schema = con.execute("select schema_name from duckdb_tables() where table_name = ?",
-                             [args.table]).fetchone()[0]  # type: ignore[index]
-        try:
-            first, before = con.execute(
-                f'select min({tables[args.table]}), ?::timestamp < min({tables[args.table]}) '
-                f'from {schema}."{args.table}"', [args.as_of]).fetchone()  # type: ignore[misc]
-        except duckdb.ConversionException:
-            raise UserError(f"--as-of '{args.as_of}' is not a timestamp (e.g. "
-                            "'1998-08-05 12:00')") from None
-    finally:
-        con.close()
-    if before:
-        raise UserError(f"--as-of {args.as_of} is before the first version of {args.table} "
-                        f"({first}): nothing existed yet; try a time on or after it")
-    as_of = args.as_of.replace("'", "''")
-    query = (f"select * from {{{{ as_of(ref('{args.table}'), \"timestamp '{as_of}'\") }}}} as t"
-             + (f" where {args.where}" if args.where else "") + " order by all")
-    return Dbt().run("show", "--inline", query, "--limit", str(args.limit), "--quiet",
-                     *(["--output", "json"] if args.json else []), check=False).returncode
+    return time_travel(settings.db, args.table, args.as_of, where=args.where, limit=args.limit,
+                       as_json=args.json)
 
 
 def cmd_bench_ingest(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import duckdb
 
 from .dbt import DbtResult, is_failure
+from .errors import UserError
 
 DDL = """
 create schema if not exists ops;
@@ -102,3 +104,35 @@ class RunRecorder:
                          published, failure])
         finally:
             con.close()
+
+
+def print_history(db: Path, served: Path, limit: int) -> None:
+    """Print the latest runs (`lakehouse history`), newest first; while a build holds the
+    warehouse, from the published copy `served` (the history up to its run)."""
+    query = ("select run_id, started_at, ended_at, status, files_ingested, models_ok, "
+             "models_failed, published from ops.run_history order by started_at desc limit ?")
+    if not db.exists() and not served.exists():
+        raise UserError(f"no runs yet (no warehouse at {db}): run `lakehouse run` first")
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.IOException as error:
+        if "lock" not in str(error).lower() or not served.exists():
+            raise UserError(f"cannot read the warehouse {db}: "
+                            f"{str(error).splitlines()[0]}") from None
+        # a build holds the warehouse: the published copy has the history up to its run
+        print(f"lakehouse: a build holds the warehouse; showing the history as of the last "
+              f"publish ({served})", file=sys.stderr)
+        con = duckdb.connect(":memory:")
+        con.execute(f"attach '{served}' as served (read_only)")
+        con.execute("use served")
+    try:
+        if not con.execute("select count(*) from duckdb_tables() where schema_name = 'ops' "
+                           "and table_name = 'run_history'").fetchone()[0]:  # type: ignore[index]
+            raise UserError(f"no runs recorded in {db} yet: run `lakehouse run` first")
+        rows = con.execute(query, [limit]).fetchall()
+    finally:
+        con.close()
+    print("| run_id | started_at | ended_at | status | files | models ok | failed | published |")
+    print("| --- | --- | --- | --- | ---: | ---: | ---: | --- |")
+    for row in rows:
+        print("| " + " | ".join(str(v) for v in row) + " |")

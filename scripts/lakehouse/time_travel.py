@@ -1,0 +1,69 @@
+"""Time travel in source time (`lakehouse time-travel`): a history model, SCD 2 dimension or
+snapshot as it was at a time, through the `as_of` macro; waits while a build holds the
+warehouse."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from .dbt import Dbt
+from .errors import UserError
+
+
+def wait_for_warehouse(db: Path, timeout: float = 600) -> None:
+    """Return when the warehouse can be read (a build holds it read-write while it runs)."""
+    if not db.exists():
+        raise UserError(f"no warehouse at {db} yet: run `lakehouse run` first")
+    deadline, said = time.monotonic() + timeout, False
+    while True:
+        try:
+            duckdb.connect(str(db), read_only=True).close()
+            return
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower() or time.monotonic() > deadline:
+                raise UserError(f"cannot read the warehouse {db}: {str(error).splitlines()[0]}"
+                                ) from None
+            if not said:
+                print("lakehouse: the warehouse is in use by a build; waiting for it...",
+                      file=sys.stderr, flush=True)
+                said = True
+            time.sleep(1)
+
+
+def time_travel(db: Path, table: str, as_of: str, where: str | None = None, limit: int = 50,
+                as_json: bool = False) -> int:
+    """Print `table` as of `as_of` (dbt show); returns dbt's exit status."""
+    wait_for_warehouse(db)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = dict(con.execute(
+            "select table_name, max(column_name) filter (column_name in "
+            "('valid_from', 'dbt_valid_from')) from duckdb_columns() "
+            "where schema_name in ('silver', 'gold') group by 1 "
+            "having bool_or(column_name in ('valid_from', 'dbt_valid_from'))").fetchall())
+        if table not in tables:
+            raise UserError(f"'{table}' has no versions to travel in; tables with "
+                            f"history: {', '.join(sorted(tables))}")
+        schema = con.execute("select schema_name from duckdb_tables() where table_name = ?",
+                             [table]).fetchone()[0]  # type: ignore[index]
+        try:
+            first, before = con.execute(
+                f'select min({tables[table]}), ?::timestamp < min({tables[table]}) '
+                f'from {schema}."{table}"', [as_of]).fetchone()  # type: ignore[misc]
+        except duckdb.ConversionException:
+            raise UserError(f"--as-of '{as_of}' is not a timestamp (e.g. "
+                            "'1998-08-05 12:00')") from None
+    finally:
+        con.close()
+    if before:
+        raise UserError(f"--as-of {as_of} is before the first version of {table} "
+                        f"({first}): nothing existed yet; try a time on or after it")
+    as_of = as_of.replace("'", "''")
+    query = (f"select * from {{{{ as_of(ref('{table}'), \"timestamp '{as_of}'\") }}}} as t"
+             + (f" where {where}" if where else "") + " order by all")
+    return Dbt().run("show", "--inline", query, "--limit", str(limit), "--quiet",
+                     *(["--output", "json"] if as_json else []), check=False).returncode
