@@ -1,8 +1,11 @@
-"""The landing zone as the CLI sees it: the feeds' contracts and the files still pending.
+"""The landing zone as the CLI sees it: the feeds' contracts, the files still pending, and
+whether the attached external database has rows bronze has not read.
 
 The feed globs come from the landing sources in models/bronze/_bronze__sources.yml, the same
-declarations the bronze models use; pending = files in the landing zone not yet in
-bronze.ingest_ledger (for that feed).
+declarations the bronze models use; pending = what bronze's next run takes (its discovery,
+`bronze_stage_files`): files in the landing zone not yet in bronze.ingest_ledger (for that
+feed), and files quarantined whole that their producer has replaced since (size or
+modification time changed).
 """
 
 from __future__ import annotations
@@ -24,22 +27,71 @@ def feeds() -> dict[str, str]:
     return {t["name"]: t["meta"]["path"] for t in landing["tables"]}
 
 
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    found = con.execute("select count(*) from duckdb_tables() where schema_name = ? "
+                        "and table_name = ?", [schema, table]).fetchone()
+    return bool(found and found[0])
+
+
 def pending_files(landing: Path, db: Path) -> dict[str, list[str]]:
-    """Feed -> files present in the landing zone but not in the ingest ledger."""
-    seen: set[tuple[str, str]] = set()
+    """Feed -> files bronze's next run takes: not in the ingest ledger, or quarantined whole
+    there and replaced since (their size or modification time changed)."""
+    ledger: dict[tuple[str, str], tuple] = {}
     if db.exists():
         con = duckdb.connect(str(db), read_only=True)
         try:
-            exists = con.execute(
-                "select count(*) from information_schema.tables "
-                "where table_schema = 'bronze' and table_name = 'ingest_ledger'"
-            ).fetchone()
-            if exists and exists[0]:
-                seen = set(con.execute("select feed, path from bronze.ingest_ledger").fetchall())
+            if _has_table(con, "bronze", "ingest_ledger"):
+                ledger = {(feed, path): (status, size, modified) for feed, path, status, size,
+                          modified in con.execute("select feed, path, status, size_bytes, "
+                                                  "modified_at from bronze.ingest_ledger").fetchall()}
         finally:
             con.close()
     pending: dict[str, list[str]] = {}
     for feed, pattern in feeds().items():
         files = sorted(str(p.relative_to(landing)) for p in landing.glob(pattern) if p.is_file())
-        pending[feed] = [f for f in files if (feed, f) not in seen]
+        quarantined = [f for f in files if ledger.get((feed, f), ("",))[0] == "quarantined"]
+        replaced = set()
+        if quarantined:
+            # as bronze sees them: DuckDB's size and modification time (read_blob reads no
+            # content when it is not selected), in UTC as the profile's session has it
+            con = duckdb.connect()
+            try:
+                con.execute("set timezone = 'UTC'")
+                stats = {row[0]: (row[1], row[2]) for row in con.execute(
+                    "select filename, size, last_modified::timestamp from read_blob(?)",
+                    [[str(landing / f) for f in quarantined]]).fetchall()}
+            finally:
+                con.close()
+            replaced = {f for f in quarantined if stats.get(str(landing / f))
+                        != ledger[(feed, f)][1:]}
+        pending[feed] = [f for f in files if (feed, f) not in ledger or f in replaced]
     return pending
+
+
+def external_rows_pending(db: Path, external_db: Path | None) -> bool:
+    """Whether the attached external database (LAKEHOUSE_EXTERNAL_DB) has rows newer than the
+    newest bronze.ext_loyalty_members has read (its watermark, `updated_at`)."""
+    from .duckdb_plugin import external_attach_sql
+
+    attach = external_attach_sql(str(external_db) if external_db else None)
+    if attach is None:
+        return False
+    con = duckdb.connect()
+    try:
+        con.execute(attach)
+        newest = con.execute("select max(updated_at::timestamp) "
+                             "from crm.loyalty_members").fetchone()[0]  # type: ignore[index]
+        if newest is None:
+            return False
+        if not db.exists():
+            return True
+        con.execute(f"attach '{db}' as warehouse (read_only)")
+        if not con.execute("select count(*) from duckdb_tables() where database_name = "
+                           "'warehouse' and schema_name = 'bronze' and table_name = "
+                           "'ext_loyalty_members'").fetchone()[0]:  # type: ignore[index]
+            return True
+        loaded = con.execute("select max(updated_at) from warehouse.bronze."
+                             "ext_loyalty_members").fetchone()[0]  # type: ignore[index]
+        return loaded is None or newest > loaded
+    finally:
+        con.close()

@@ -4,13 +4,14 @@ publication of gold for BI tools; every run recorded in `ops.run_history`."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import Settings
+from .config import PROJECT_DIR, Settings
 from .dbt import Dbt, DbtError
 from .errors import PipelineError
 
@@ -33,26 +34,45 @@ def run_pipeline(settings: Settings, docs: bool = True, max_files_per_run: int |
     most that many new files per feed, and builds repeat until nothing is pending. Every run is
     recorded in `ops.run_history`, failed ones too.
     """
-    from .landing import pending_files
+    from .landing import external_rows_pending, pending_files
     from .lineage import governance_violations, masked_columns
-    from .run_history import RunRecorder
+    from .run_history import RunRecorder, last_build
 
     settings.export()
     dbt = Dbt()
     recorder = RunRecorder(settings.db, dbt.target)
+    recorder.project_hash = project_fingerprint(variables or {})
     log(f"build: landing={settings.landing} warehouse={settings.db} run_id={recorder.run_id}")
     variables = {**(variables or {}),
                  **({"max_files_per_run": max_files_per_run} if max_files_per_run else {})}
     args = ["build", *(["--vars", json.dumps(variables)] if variables else [])]
+    last = last_build(settings.db)
+    # the last build left everything up to date (it succeeded, with this project and these
+    # variables, published if a publish is asked for): only what is pending needs building
+    up_to_date = (last is not None and last.status == "success"
+                  and last.project_hash == recorder.project_hash
+                  and (publish_to is None or last.published))
+    pending = pending_files(settings.landing, settings.db)
+    external = external_rows_pending(settings.db, settings.external_db)
+    if up_to_date and not any(pending.values()) and not external:
+        recorder.finish("no_changes", published=False)
+        log(f"nothing pending since run {last.run_id} (no new landing file, no new external "  # type: ignore[union-attr]
+            "rows, the same project): nothing built, docs and publish skipped")
+        return recorder.run_id
     try:
-        waiting = sum(len(f) for f in pending_files(settings.landing, settings.db).values())
+        waiting = sum(len(f) for f in pending.values())
         for attempt in range(1, 10_000):
-            log(f"build #{attempt}: {waiting} landing file(s) pending")
-            result = dbt.run(*args, check=False)
+            selection = (changed_sources(pending, external) if up_to_date else [])
+            log(f"build #{attempt}: {waiting} landing file(s) pending"
+                + (f"; building what they feed: {' '.join(selection)}" if selection else ""))
+            result = dbt.run(*args, *(["--select", *selection] if selection else []),
+                             check=False)
             recorder.add_dbt_results(result)
             if not result.ok:
                 raise DbtError(result)
-            left = sum(len(f) for f in pending_files(settings.landing, settings.db).values())
+            pending = pending_files(settings.landing, settings.db)
+            external = False  # the build read the external database up to now
+            left = sum(len(f) for f in pending.values())
             if left == 0 or left >= waiting:
                 break
             waiting = left
@@ -80,6 +100,34 @@ def run_pipeline(settings: Settings, docs: bool = True, max_files_per_run: int |
         log(f"published gold to {served} and {publish_to / 'parquet'}")
     log(f"run {recorder.run_id} finished in {recorder.seconds():.1f}s")
     return recorder.run_id
+
+
+def changed_sources(pending: dict[str, list[str]], external: bool) -> list[str]:
+    """dbt's selection of what the pending input feeds: each landing feed with files pending
+    and the external table with new rows, and everything downstream of them."""
+    return ([f"source:landing.{feed}+" for feed, files in pending.items() if files]
+            + (["source:crm.loyalty_members+"] if external else []))
+
+
+# what a build's result depends on besides its input data: dbt's project files, the project's
+# dbt-duckdb plugin, and the variables of the run
+PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "snapshots",
+                 "tests", "analyses")
+
+
+def project_fingerprint(variables: dict, project_dir: Path = PROJECT_DIR) -> str:
+    """A hash of the project as a build reads it and of the run's variables: a run with nothing
+    pending and the fingerprint of the last successful build has nothing to do."""
+    digest = hashlib.sha256(json.dumps(variables, sort_keys=True).encode())
+    paths = [Path(__file__).with_name("duckdb_plugin.py")]
+    for name in PROJECT_FILES:
+        path = project_dir / name
+        paths += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in
+                        (".sql", ".yml", ".yaml", ".md", ".csv")) if path.is_dir() else [path]
+    for path in paths:
+        digest.update(str(path.relative_to(project_dir) if path.is_relative_to(project_dir)
+                          else path.name).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def column_lineage(db: Path, target: Path) -> Lineage:

@@ -11,6 +11,7 @@ import json
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,12 @@ create table if not exists ops.run_history (
     published boolean
 );
 alter table ops.run_history add column if not exists failure varchar;
+alter table ops.run_history add column if not exists project_hash varchar;
 """
+
+# what a run ends as: `no_changes` is a run that found nothing to do (no new landing file, no
+# new external rows, the project as the last successful build had it) and built nothing
+STATUSES = ("success", "failed", "no_changes")
 
 
 class RunRecorder:
@@ -47,6 +53,7 @@ class RunRecorder:
         self.invocations: list[str] = []
         self.models: list[dict[str, Any]] = []
         self.failure: str | None = None  # why the run failed, when not a dbt node
+        self.project_hash: str | None = None  # the project and variables the run built with
 
     def seconds(self) -> float:
         return time.monotonic() - self.started
@@ -73,6 +80,7 @@ class RunRecorder:
         return "\n".join(failed) or None
 
     def finish(self, status: str, published: bool, failure: str | None = None) -> None:
+        assert status in STATUSES, status
         # models only (the per-node statuses, tests included, are in `models`)
         models = [m for m in self.models if m["node"].startswith("model.")]
         ok = sum(m["status"] == "success" for m in models)
@@ -97,13 +105,41 @@ class RunRecorder:
                             f"select count(*) from {relation}").fetchone()[0]  # type: ignore[index]
             con.execute("insert into ops.run_history (run_id, started_at, ended_at, status, "
                         "dbt_invocations, files_ingested, models_ok, models_failed, models, "
-                        "published, failure) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "published, failure, project_hash) "
+                        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [self.run_id, self.started_at,
                          dt.datetime.now(dt.UTC).replace(tzinfo=None), status,
                          self.invocations, files, ok, failed, json.dumps(self.models),
-                         published, failure])
+                         published, failure, self.project_hash])
         finally:
             con.close()
+
+
+@dataclass(frozen=True)
+class LastBuild:
+    run_id: str
+    status: str
+    published: bool
+    project_hash: str | None
+
+
+def last_build(db: Path) -> LastBuild | None:
+    """The latest run that built (success or failed; a `no_changes` run built nothing)."""
+    if not db.exists():
+        return None
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        columns = {r[0] for r in con.execute(
+            "select column_name from duckdb_columns() where schema_name = 'ops' "
+            "and table_name = 'run_history'").fetchall()}
+        if "project_hash" not in columns:
+            return None
+        row = con.execute("select run_id, status, published, project_hash from ops.run_history "
+                          "where status <> 'no_changes' order by started_at desc limit 1"
+                          ).fetchone()
+    finally:
+        con.close()
+    return LastBuild(*row) if row else None
 
 
 def print_history(db: Path, served: Path, limit: int) -> None:

@@ -1,0 +1,76 @@
+"""Increments that cost what changed: a `lakehouse run` with nothing pending builds nothing and
+says so in the run history; partial changes build what they feed; anything that may have left
+the warehouse behind (a failed run, another project, other variables) builds everything."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from test_serving import Served
+
+pytestmark = pytest.mark.slow  # several full runs with publication
+
+
+def last_run(wh: Served) -> dict:
+    row = wh.sql("select status, dbt_invocations, files_ingested, published, models "
+                 "from ops.run_history order by started_at desc limit 1")[0]
+    return {"status": row[0], "invocations": row[1], "files": row[2], "published": row[3],
+            "nodes": {m["node"] for m in json.loads(row[4])}}
+
+
+@pytest.fixture
+def wh(tmp_path: Path, generated: Path) -> Served:
+    wh = Served(tmp_path, generated)
+    wh.deliver(1)
+    wh.run()
+    return wh
+
+
+def test_nothing_pending_nothing_done(wh: Served) -> None:
+    published = wh.served("select run_id from ops.published")
+    gold = wh.sql("select count(*), sum(hash(t)) from gold.fct_order_line as t")
+    result = wh.run()
+    assert "nothing pending" in result.stdout
+    assert last_run(wh) == {"status": "no_changes", "invocations": [], "files": 0,
+                            "published": False, "nodes": set()}
+    assert wh.served("select run_id from ops.published") == published
+    assert wh.sql("select count(*), sum(hash(t)) from gold.fct_order_line as t") == gold
+    # the next delivery is built and published as usual
+    wh.deliver(2)
+    wh.run()
+    assert last_run(wh)["status"] == "success" and last_run(wh)["files"] > 0
+    assert wh.served("select run_id from ops.published") != published
+
+
+def test_partial_changes_build_what_they_feed(wh: Served, generated: Path) -> None:
+    day2_events = sorted((generated / "landing" / "events").glob("*/*.jsonl"))[-1]
+    target = wh.landing / "events" / "1998-08-30" / "0001.jsonl"
+    target.parent.mkdir(parents=True)
+    shutil.copyfile(day2_events, target)
+    wh.run()
+    run = last_run(wh)
+    assert run["status"] == "success" and run["files"] == 1
+    assert {"model.lakehouse.web_events_raw", "model.lakehouse.web_events",
+            "model.lakehouse.mart_web_funnel_daily"} <= run["nodes"]
+    assert not {"model.lakehouse.cdc_orders", "model.lakehouse.order_lines_history",
+                "model.lakehouse.fct_order_line"} & run["nodes"]
+    assert wh.one("select count(*) from bronze.ingest_ledger where path = "
+                  "'events/1998-08-30/0001.jsonl' and status = 'loaded'") == 1
+
+
+def test_what_may_be_behind_builds_everything(wh: Served) -> None:
+    # a failed run: the next one, with nothing new, builds again (and succeeds)
+    wh.deliver(3)
+    fail = json.dumps({"expectation_actions": {"order_lines.positive_quantity": "fail"}})
+    assert wh.run("--vars", fail, check=False).returncode != 0
+    wh.run()
+    run = last_run(wh)
+    assert run["status"] == "success" and "model.lakehouse.fct_order_line" in run["nodes"]
+    # other variables: a build, with them
+    wh.run("--vars", json.dumps({"web_events_lookback_hours": 48}))
+    assert last_run(wh)["status"] == "success"
+    wh.run("--vars", json.dumps({"web_events_lookback_hours": 48}))
+    assert last_run(wh)["status"] == "no_changes"
