@@ -203,6 +203,13 @@ def capture(landing: Path, state: Path, tables: Sequence[str] = TABLES,
         thread.join(timeout=60)
         for s, handler in previous.items():
             signal.signal(s, handler)
+    if failure and not ended_by_itself and "InterruptedException" in repr(failure[0]):
+        # our close() interrupted the engine while it acknowledged a batch whose files are
+        # already on disk: a clean stop; a batch not acknowledged is delivered again on the
+        # next start, with the same source.lsn, and deduplicated by silver
+        log("capture: stopped while a batch was being acknowledged; it may be captured "
+            "again on the next start (the same LSNs: silver keeps one copy)")
+        failure.clear()
     if failure:
         raise CaptureError(f"the Debezium engine stopped: {failure[0]}") from failure[0]
     if ended_by_itself:

@@ -397,7 +397,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fast", action="store_true",
                    help="the inner-loop tier (under 5 minutes): lint, the end-to-end build, "
                         "and the pytest tests not marked slow")
-    p.add_argument("pytest_args", nargs="*", help="arguments passed to pytest")
+    p.add_argument("pytest_args", nargs="*",
+                   help="arguments passed to pytest, after `--` (e.g. -- -k bronze -x)")
     p.set_defaults(func=cmd_test)
     return parser
 

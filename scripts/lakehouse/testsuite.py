@@ -65,5 +65,9 @@ def run_tests(pytest_args: Sequence[str] = (), fast: bool = False,
             os.environ.clear()
             os.environ.update(saved)
     tier = ["-m", "not slow"] if fast else []
-    log(f"test step: pytest{' (fast tier: not slow)' if fast else ''}")
-    return subprocess.call([str(bin_dir / "pytest"), *tier, *pytest_args], cwd=PROJECT_DIR)
+    # one pytest worker per core (pytest-xdist), a test file per worker: a file's module
+    # fixtures (its warehouses) are built once; `-- -n 0` runs in one process
+    workers = ["-n", "auto", "--dist", "loadfile"]
+    log(f"test step: pytest{' (fast tier: not slow)' if fast else ''}, a worker per core")
+    return subprocess.call([str(bin_dir / "pytest"), *workers, *tier, *pytest_args],
+                           cwd=PROJECT_DIR)

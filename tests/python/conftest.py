@@ -22,6 +22,20 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     os.environ[SESSION_MARK] = uuid.uuid4().hex
 
 
+# the longest test files first: with a worker per core (pytest-xdist, a file per worker) the
+# suite ends when its last file does, so a long file must not start last
+LONGEST_FIRST = ("test_silver", "test_serving", "test_bronze", "test_gold", "test_operator",
+                 "test_bench", "test_increments", "test_poison", "test_governance")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.stem
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order within a file is kept
+
+
 def leftover_processes() -> dict[int, str]:
     """Processes other than this one that carry this session's mark: pid -> command line."""
     mark = f"{SESSION_MARK}={os.environ.get(SESSION_MARK)}".encode()
@@ -39,6 +53,9 @@ def leftover_processes() -> dict[int, str]:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if session.config.getoption("numprocesses", None) and not hasattr(session.config,
+                                                                        "workerinput"):
+        return  # pytest-xdist's controller: each worker checks the processes of its tests
     leftovers = {pid: cmd for pid, cmd in leftover_processes().items() if cmd}
     if leftovers:  # a process may be exiting: those still there after a grace period
         time.sleep(3)

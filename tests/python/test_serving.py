@@ -10,6 +10,7 @@ import sys
 import textwrap
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -154,14 +155,18 @@ def test_readers_are_never_blocked_and_see_only_published_states(wh: Served) -> 
     assert len(published) == 3
 
 
-@pytest.fixture
-def published(wh: Served, monkeypatch: pytest.MonkeyPatch) -> Served:
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> Iterator[Served]:
+    """One published warehouse for the tests below (they read it; the last one republishes it
+    with one more mask), its LAKEHOUSE_* settings in this process's environment."""
+    wh = Served(tmp_path_factory.mktemp("published"), generated)
     wh.deliver(1)
     wh.run()
-    for name, value in wh.env.items():
-        if name.startswith("LAKEHOUSE_"):
-            monkeypatch.setenv(name, value)
-    return wh
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for name, value in wh.env.items():
+            if name.startswith("LAKEHOUSE_"):
+                monkeypatch.setenv(name, value)
+        yield wh
 
 
 def test_dashboard_renders_real_data_in_apptest(published: Served) -> None:
