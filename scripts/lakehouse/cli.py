@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from . import log
 from .config import PROJECT_DIR, ConfigError, Settings
 from .dbt import Dbt, DbtError
 from .delivery import deliver_days, generate_if_needed
@@ -15,10 +16,6 @@ from .errors import PipelineError, UserError
 from .servers import serve
 
 DB, LANDING, GENERATED = "LAKEHOUSE_DB", "LAKEHOUSE_LANDING", "LAKEHOUSE_GENERATED"
-
-
-def log(message: str) -> None:
-    print(f"lakehouse: {message}", flush=True)
 
 
 # --------------------------------------------------------------------------- subcommands

@@ -7,11 +7,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from . import log as log_line
 from .errors import UserError
-
-
-def _log(message: str) -> None:
-    print(f"lakehouse: {message}", flush=True)
 
 
 def generated_params(out: Path) -> dict | None:
@@ -23,7 +20,7 @@ def generated_params(out: Path) -> dict | None:
 
 
 def generate_if_needed(out: Path, sf: float, days: int, seed: int, force: bool = False,
-                       log: Callable[[str], None] = _log) -> None:
+                       log: Callable[[str], None] = log_line) -> None:
     """Generate the data set into `out` unless the same one (parameters and generator version)
     is already there."""
     from .generator import GENERATOR_VERSION, generate

@@ -27,9 +27,12 @@ def feeds() -> dict[str, str]:
     return {t["name"]: t["meta"]["path"] for t in landing["tables"]}
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,
+              database: str | None = None) -> bool:
+    """Whether `schema.table` exists (in `database`, else in any attached database)."""
     found = con.execute("select count(*) from duckdb_tables() where schema_name = ? "
-                        "and table_name = ?", [schema, table]).fetchone()
+                        "and table_name = ? and database_name = coalesce(?, database_name)",
+                        [schema, table, database]).fetchone()
     return bool(found and found[0])
 
 
@@ -40,32 +43,31 @@ def pending_files(landing: Path, db: Path) -> dict[str, list[str]]:
     if db.exists():
         con = duckdb.connect(str(db), read_only=True)
         try:
-            if _has_table(con, "bronze", "ingest_ledger"):
+            if has_table(con, "bronze", "ingest_ledger"):
                 ledger = {(feed, path): (status, size, modified) for feed, path, status, size,
                           modified in con.execute("select feed, path, status, size_bytes, "
                                                   "modified_at from bronze.ingest_ledger").fetchall()}
         finally:
             con.close()
-    pending: dict[str, list[str]] = {}
-    for feed, pattern in feeds().items():
-        files = sorted(str(p.relative_to(landing)) for p in landing.glob(pattern) if p.is_file())
-        quarantined = [f for f in files if ledger.get((feed, f), ("",))[0] == "quarantined"]
-        replaced = set()
-        if quarantined:
-            # as bronze sees them: DuckDB's size and modification time (read_blob reads no
-            # content when it is not selected), in UTC as the profile's session has it
-            con = duckdb.connect()
-            try:
-                con.execute("set timezone = 'UTC'")
-                stats = {row[0]: (row[1], row[2]) for row in con.execute(
-                    "select filename, size, last_modified::timestamp from read_blob(?)",
-                    [[str(landing / f) for f in quarantined]]).fetchall()}
-            finally:
-                con.close()
-            replaced = {f for f in quarantined if stats.get(str(landing / f))
-                        != ledger[(feed, f)][1:]}
-        pending[feed] = [f for f in files if (feed, f) not in ledger or f in replaced]
-    return pending
+    listed = {feed: sorted(str(p.relative_to(landing)) for p in landing.glob(pattern)
+                           if p.is_file()) for feed, pattern in feeds().items()}
+    quarantined = {(feed, f) for feed, files in listed.items() for f in files
+                   if ledger.get((feed, f), ("",))[0] == "quarantined"}
+    stats: dict[str, tuple] = {}
+    if quarantined:
+        # as bronze sees them: DuckDB's size and modification time (read_blob reads no content
+        # when it is not selected), in UTC as the profile's session has it; one query for all
+        con = duckdb.connect()
+        try:
+            con.execute("set timezone = 'UTC'")
+            stats = {row[0]: (row[1], row[2]) for row in con.execute(
+                "select filename, size, last_modified::timestamp from read_blob(?)",
+                [sorted({str(landing / f) for _, f in quarantined})]).fetchall()}
+        finally:
+            con.close()
+    replaced = {key for key in quarantined if stats.get(str(landing / key[1])) != ledger[key][1:]}
+    return {feed: [f for f in files if (feed, f) not in ledger or (feed, f) in replaced]
+            for feed, files in listed.items()}
 
 
 def external_rows_pending(db: Path, external_db: Path | None) -> bool:
@@ -86,9 +88,7 @@ def external_rows_pending(db: Path, external_db: Path | None) -> bool:
         if not db.exists():
             return True
         con.execute(f"attach '{db}' as warehouse (read_only)")
-        if not con.execute("select count(*) from duckdb_tables() where database_name = "
-                           "'warehouse' and schema_name = 'bronze' and table_name = "
-                           "'ext_loyalty_members'").fetchone()[0]:  # type: ignore[index]
+        if not has_table(con, "bronze", "ext_loyalty_members", database="warehouse"):
             return True
         loaded = con.execute("select max(updated_at) from warehouse.bronze."
                              "ext_loyalty_members").fetchone()[0]  # type: ignore[index]

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import log as log_line
 from .config import PROJECT_DIR, Settings
 from .dbt import Dbt, DbtError
 from .errors import PipelineError
@@ -19,13 +20,9 @@ if TYPE_CHECKING:
     from .lineage import Lineage
 
 
-def _log(message: str) -> None:
-    print(f"lakehouse: {message}", flush=True)
-
-
 def run_pipeline(settings: Settings, docs: bool = True, max_files_per_run: int | None = None,
                  variables: dict | None = None, publish_to: Path | None = None,
-                 log: Callable[[str], None] = _log) -> str:
+                 log: Callable[[str], None] = log_line) -> str:
     """Everything pending in the landing zone through bronze, silver and gold, with tests; then
     (when `publish_to` is given and the build succeeded) publish gold for BI tools. Returns the
     run id; raises PipelineError when the run fails (it is recorded, nothing is published).

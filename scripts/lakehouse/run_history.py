@@ -19,6 +19,7 @@ import duckdb
 
 from .dbt import DbtResult, is_failure
 from .errors import UserError
+from .landing import has_table
 
 DDL = """
 create schema if not exists ops;
@@ -89,9 +90,7 @@ class RunRecorder:
         try:
             con.execute(DDL)
             files = 0
-            if self.invocations and con.execute(
-                    "select count(*) from duckdb_tables() where schema_name = 'bronze' "
-                    "and table_name = 'ingest_ledger'").fetchone()[0]:  # type: ignore[index]
+            if self.invocations and has_table(con, "bronze", "ingest_ledger"):
                 files = con.execute("select count(*) from bronze.ingest_ledger "
                                     "where list_contains(?, run_id)",
                                     [self.invocations]).fetchone()[0]  # type: ignore[index]
@@ -162,8 +161,7 @@ def print_history(db: Path, served: Path, limit: int) -> None:
         con.execute(f"attach '{served}' as served (read_only)")
         con.execute("use served")
     try:
-        if not con.execute("select count(*) from duckdb_tables() where schema_name = 'ops' "
-                           "and table_name = 'run_history'").fetchone()[0]:  # type: ignore[index]
+        if not has_table(con, "ops", "run_history"):
             raise UserError(f"no runs recorded in {db} yet: run `lakehouse run` first")
         rows = con.execute(query, [limit]).fetchall()
     finally:

@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from . import log as log_line
 from .config import PROJECT_DIR, Settings
 from .dbt import Dbt, DbtError
 from .errors import PipelineError
@@ -23,12 +24,8 @@ from .errors import PipelineError
 SQL_DIRS = ("models", "tests", "analyses", "snapshots")
 
 
-def _log(message: str) -> None:
-    print(f"lakehouse: {message}", flush=True)
-
-
 def run_tests(pytest_args: Sequence[str] = (), fast: bool = False,
-              log: Callable[[str], None] = _log) -> int:
+              log: Callable[[str], None] = log_line) -> int:
     """Run the suite; stops at the first failing step. Returns the exit status."""
     from .delivery import generate_if_needed
     from .generator import deliver
