@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy='replace_versions',
         unique_key='customer_id',
         on_schema_change='append_new_columns',
     )
@@ -9,19 +9,19 @@
 
 with
 
-extracts as (
+extracts as not materialized (
     select * from {{ ref('full_customer') }}
 ),
 
-changes as (
+changes as not materialized (
     select * from {{ ref('cdc_customer') }}
 ),
 
-change_log as (
+change_log as not materialized (
     {{ change_log('extracts', 'changes') }}
 ),
 
-renamed as (
+renamed as not materialized (
     select
         * rename (
             c_custkey as customer_id,

@@ -1,0 +1,28 @@
+{#
+    Incremental strategy `replace_versions`, for SCD type 2 histories built by `apply_changes`:
+    for each key (`unique_key`) in the model's output, deletes the key's versions from the first
+    `_lsn` the output holds for it on, then inserts the output. A key moving forward replaces its
+    current version (closed or unchanged) and adds the new ones; a key derived again from its
+    first version replaces all its versions; every other version stays as it is. dbt's
+    delete+insert would delete every version of a touched key and need them all re-inserted.
+#}
+{% macro get_incremental_replace_versions_sql(arg_dict) %}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set keys = arg_dict['unique_key'] -%}
+    {%- set keys = [keys] if keys is string else keys -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ target }} as history
+    using (
+        select {{ keys | join(', ') }}, min(_lsn) as _replaced_from
+        from {{ source }}
+        group by all
+    ) as replaced
+    where
+        {% for key in keys -%}
+            history.{{ key }} = replaced.{{ key }} and
+        {% endfor -%}
+        history._lsn >= replaced._replaced_from;
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ source }};
+{% endmacro %}
