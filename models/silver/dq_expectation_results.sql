@@ -1,7 +1,8 @@
 {#
     The local equivalent of the DLT event log's data-quality metrics: every run appends, per
     silver model and expectation, how many of the rows it applied this run passed and failed.
-    Each model's batch is the rows applied since that model's last entry here (`batch_through`).
+    Each model's batch is the rows checked since that model's last entry here (`batch_through`;
+    rows left unchecked, such as deleted keys, are not counted).
     dbt takes a model's dependencies from its refs while parsing, before the graph exists, so
     the checked models are listed here; the build fails if a silver model declares expectations
     that this list does not read (`expectations_without_results`). The CTEs are generated per
@@ -35,7 +36,9 @@ with
             _failed_expectations,
             _applied_through
         from {{ checked }}
-        where _applied_through > {{ watermark }}
+        where
+            _applied_through > {{ watermark }}
+            and _failed_expectations is not null
     ),
 
     {{ model_name }}_results as (

@@ -1,4 +1,11 @@
-{{ config(materialized='ephemeral') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['order_id', 'line_number'],
+        on_schema_change='append_new_columns',
+    )
+}}
 
 with
 
@@ -11,8 +18,10 @@ orders as (
 ),
 
 current_versions as (
+    -- the current version of each key the history rewrote since the last run; a deleted key's
+    -- (unchecked) tells consumers that missed a run to drop the key
     select * from history
-    where is_current and not is_deleted
+    where is_current and _applied_through > {{ silver_watermark() }}
 ),
 
 with_order_date as (
@@ -29,7 +38,7 @@ with_order_date as (
 ),
 
 checked as (
-    {{ expectations_check('with_order_date', 'order_lines') }}
+    {{ expectations_check('with_order_date', 'order_lines', unless='is_deleted') }}
 )
 
 select * from checked

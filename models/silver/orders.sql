@@ -36,7 +36,8 @@ applied as (
         _applied_through
     from checked
     where
-        len(_dropped_by) = 0
+        not is_deleted
+        and len(_dropped_by) = 0
         and {{ expectations_fail_guard('checked', 'orders') }}
 )
 
