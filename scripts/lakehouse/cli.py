@@ -177,7 +177,8 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     result = run_baseline(Path(args.db) if args.db else settings.db.with_name("baseline.duckdb"),
                           Path(args.landing) if args.landing else settings.landing,
-                          memory_limit=args.memory_limit, threads=args.threads)
+                          memory_limit=args.memory_limit, threads=args.threads,
+                          key_ranges=args.key_ranges)
     log(f"baseline batch {result['batch']}: " + ", ".join(
         f"{layer} {seconds:.2f}s" for layer, seconds in result["seconds"].items()))
     if args.json:
@@ -358,6 +359,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="DuckDB memory_limit (default $LAKEHOUSE_MEMORY_LIMIT or 8GB)")
     p.add_argument("--threads", type=int, default=int(os.environ.get("LAKEHOUSE_THREADS", "2")),
                    help="DuckDB threads (default $LAKEHOUSE_THREADS or 2)")
+    p.add_argument("--key-ranges", type=int, metavar="N",
+                   help="build the largest histories of a full build in N key ranges (default: "
+                        "one per 15 M day-0 order lines)")
     p.add_argument("--json", help="also write the batch's seconds per layer to this JSON file")
     p.set_defaults(func=cmd_baseline)
 

@@ -85,6 +85,20 @@ def test_baseline_rerun_changes_nothing(smoke: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_baseline_full_build_in_key_ranges_builds_the_same_gold(smoke: Path,
+                                                                 tmp_path: Path) -> None:
+    # how the baseline's full build survives SF 10: the largest histories in key ranges
+    work = smoke / "work"
+    result = subprocess.run([str(LAKEHOUSE), "baseline", "--db", str(tmp_path / "ranges.duckdb"),
+                             "--landing", str(work / "landing"), "--key-ranges", "3"],
+                            cwd=PROJECT_DIR, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    check = compare_gold(work / "ours.duckdb", tmp_path / "ranges.duckdb")
+    assert check["fct_order_line"]["rows"] > 500_000
+    assert all(t["only_ours"] == 0 and t["only_baseline"] == 0 for t in check.values())
+
+
+@pytest.mark.slow
 def test_gold_comparison_finds_a_changed_row(smoke: Path, tmp_path: Path) -> None:
     baseline = tmp_path / "baseline.duckdb"
     shutil.copy(smoke / "work" / "baseline.duckdb", baseline)
