@@ -3,12 +3,12 @@
     model) applied since the quarantine last ran that an expectation with action drop keeps out
     of the entity's table, with the names of the expectations they fail, the run id and time.
 #}
-{% macro quarantine_rows(checked) %}
+{% macro quarantine_rows(checked, model_name) %}
     select
         * exclude (_dropped_by, _failed_by),
         '{{ invocation_id }}' as _run_id,
         now()::timestamp as _quarantined_at
-    from {{ checked }}
+    from ({{ expectation_actions(checked, model_name) }}) as actioned
     where
         _applied_through > {{ silver_watermark() }}
         and len(_dropped_by) > 0

@@ -17,6 +17,10 @@ checked as (
     where _applied_through > {{ silver_watermark() }}
 ),
 
+actioned as (
+    {{ expectation_actions('checked', 'customers') }}
+),
+
 applied as (
     select
         -- keys
@@ -33,11 +37,11 @@ applied as (
         valid_from as _changed_at,
         _lsn,
         _applied_through
-    from checked
+    from actioned
     where
         not is_deleted
         and len(_dropped_by) = 0
-        and {{ expectations_fail_guard('checked', 'customers') }}
+        and {{ expectations_fail_guard('actioned', 'customers') }}
 )
 
 select * from applied

@@ -17,6 +17,10 @@ checked as (
     where _applied_through > {{ silver_watermark() }}
 ),
 
+actioned as (
+    {{ expectation_actions('checked', 'parts') }}
+),
+
 applied as (
     select
         -- keys
@@ -33,11 +37,11 @@ applied as (
         -- technical
         valid_from as _changed_at,
         _applied_through
-    from checked
+    from actioned
     where
         not is_deleted
         and len(_dropped_by) = 0
-        and {{ expectations_fail_guard('checked', 'parts') }}
+        and {{ expectations_fail_guard('actioned', 'parts') }}
 )
 
 select * from applied

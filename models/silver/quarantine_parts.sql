@@ -7,7 +7,7 @@ checked as (
 ),
 
 quarantined as (
-    {{ quarantine_rows('checked') }}
+    {{ quarantine_rows('checked', 'parts') }}
 )
 
 select * from quarantined

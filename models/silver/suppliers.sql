@@ -17,6 +17,10 @@ checked as (
     where _applied_through > {{ silver_watermark() }}
 ),
 
+actioned as (
+    {{ expectation_actions('checked', 'suppliers') }}
+),
+
 applied as (
     select
         -- keys
@@ -31,11 +35,11 @@ applied as (
         -- technical
         valid_from as _changed_at,
         _applied_through
-    from checked
+    from actioned
     where
         not is_deleted
         and len(_dropped_by) = 0
-        and {{ expectations_fail_guard('checked', 'suppliers') }}
+        and {{ expectations_fail_guard('actioned', 'suppliers') }}
 )
 
 select * from applied

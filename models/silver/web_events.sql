@@ -13,12 +13,16 @@ checked as (
     where _applied_through > {{ silver_watermark() }}
 ),
 
+actioned as (
+    {{ expectation_actions('checked', 'web_events') }}
+),
+
 applied as (
     select * exclude (_failed_expectations, _dropped_by, _failed_by, _event_time_watermark)
-    from checked
+    from actioned
     where
         len(_dropped_by) = 0
-        and {{ expectations_fail_guard('checked', 'web_events') }}
+        and {{ expectations_fail_guard('actioned', 'web_events') }}
 )
 
 select * from applied
