@@ -23,7 +23,9 @@
       only these keys read their change log;
     - a key seen for the first time: its arrived changes.
     Use with the incremental strategy `replace_versions`, which replaces each key's versions
-    from the first one this output holds.
+    from the first one this output holds. `changes` is read twice (the arrived changes, the
+    late keys' change log): declare it and the CTEs it reads `as not materialized`, or DuckDB
+    copies the whole change log, day-0 extract included, before filtering it.
 #}
 {% macro apply_changes(changes, keys) %}
     {%- set key_list = keys | join(', ') -%}
@@ -31,13 +33,9 @@
         '_undecoded_fields', '_applied_lsn'] -%}
     with
 
-    change_log as not materialized (
-        select * from {{ changes }}
-    ),
-
     {% if is_incremental() %}
         arrived as (
-            select * from change_log
+            select * from {{ changes }}
             where _ingested_at > {{ silver_watermark() }}
         ),
 
@@ -94,7 +92,7 @@
             where recorded._lsn = 0
             union all by name
             select change_log.*
-            from change_log
+            from {{ changes }} as change_log
             semi join late_keys using ({{ key_list }})
             where change_log._lsn > 0 or change_log._ingested_at > {{ silver_watermark() }}
         ),
@@ -103,7 +101,7 @@
             select
                 *,
                 null::decimal(38, 0) as _applied_lsn
-            from change_log
+            from {{ changes }}
         ),
     {% endif %}
 
