@@ -12,12 +12,12 @@
 
 with
 
-checked as (
+checked as not materialized (
     select * from {{ ref('customers_checked') }}
     where _applied_through > {{ silver_watermark() }}
 ),
 
-actioned as (
+actioned as not materialized (
     {{ expectation_actions('checked', 'customers') }}
 ),
 

@@ -8,12 +8,12 @@
 
 with
 
-checked as (
+checked as not materialized (
     select * from {{ ref('web_events_checked') }}
     where _applied_through > {{ silver_watermark() }}
 ),
 
-actioned as (
+actioned as not materialized (
     {{ expectation_actions('checked', 'web_events') }}
 ),
 

@@ -28,7 +28,8 @@ def cmd_extensions(args: argparse.Namespace) -> int:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Settings.from_env((GENERATED,)).generated
-    generate_if_needed(out, args.sf, args.days, args.seed, force=args.force)
+    generate_if_needed(out, args.sf, args.days, args.seed, force=args.force,
+                       change_scale=args.change_scale)
     return 0
 
 
@@ -75,7 +76,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env((LANDING, DB, *((GENERATED,) if args.generate else ())))
     if args.generate:
-        generate_if_needed(settings.generated, args.sf, args.days, args.seed)
+        generate_if_needed(settings.generated, args.sf, args.days, args.seed,
+                           change_scale=args.change_scale)
         delivered = deliver(settings.generated, settings.landing)
         log(f"delivered {len(delivered)} new file(s) into {settings.landing}")
     run_pipeline(settings, docs=not args.no_docs, max_files_per_run=args.max_files_per_run,
@@ -159,7 +161,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         args.sf, args.days, args.no_tests = 0.1, 1, True
     result = bench(args.sf, args.days, seed=args.seed, data=Path(args.data),
                    out=Path(args.out) if args.out else None, memory_limit=args.memory_limit,
-                   threads=args.threads, tests=not args.no_tests, log=log)
+                   threads=args.threads, tests=not args.no_tests,
+                   change_scale=args.change_scale, log=log)
     print(json.dumps(result["targets"], indent=1, default=str))
     if result["baseline_error"]:
         log(f"bench: the baseline failed in {result['baseline_error']}: gold not compared")
@@ -215,6 +218,16 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- parser
+def change_scale(text: str) -> float:
+    """`--change-scale`: a factor in (0, MAX_CHANGE_SCALE]."""
+    from .generator.rates import MAX_CHANGE_SCALE
+
+    value = float(text)
+    if not 0 < value <= MAX_CHANGE_SCALE:
+        raise argparse.ArgumentTypeError(f"{text} is outside (0, {MAX_CHANGE_SCALE:g}]")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lakehouse",
@@ -227,6 +240,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--days", type=int, default=7,
                        help="simulated days of changes after day 0 (default 7; 0 = day 0 only)")
         p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+        p.add_argument("--change-scale", type=change_scale, default=1.0,
+                       help="multiply the day's change volume (rates.py's DAILY_VOLUME: CDC "
+                            "changes, catalog changes, web sessions) by this factor, up to 20 "
+                            "(default 1)")
 
     p = sub.add_parser("extensions", help="install the DuckDB extensions from their wheels",
                        description="Install tpch, sqlite and ducklake from the "
@@ -337,7 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default=str(PROJECT_DIR / "data" / "bench"),
                    help="where data sets and scratch warehouses go (default data/bench); the "
                         "data set is reused when its parameters match")
-    p.add_argument("--out", help="report directory (default DATA/sf<sf>-d<days>-s<seed>/report)")
+    p.add_argument("--out", help="report directory (default DATA/sf<sf>-d<days>-s<seed>[-c<change "
+                   "scale>]/report)")
     p.add_argument("--memory-limit", default=os.environ.get("LAKEHOUSE_MEMORY_LIMIT", "8GB"),
                    help="DuckDB memory_limit for ours and the baseline (default "
                         "$LAKEHOUSE_MEMORY_LIMIT or 8GB)")

@@ -16,21 +16,24 @@ def generated_params(out: Path) -> dict | None:
     manifest = out / "manifest.json"
     if not manifest.exists():
         return None
-    return json.loads(manifest.read_text())["params"]
+    # data sets from before `--change-scale` have the default change volume
+    return {"change_scale": 1.0, **json.loads(manifest.read_text())["params"]}
 
 
 def generate_if_needed(out: Path, sf: float, days: int, seed: int, force: bool = False,
-                       log: Callable[[str], None] = log_line) -> None:
+                       log: Callable[[str], None] = log_line, change_scale: float = 1.0) -> None:
     """Generate the data set into `out` unless the same one (parameters and generator version)
     is already there."""
-    from .generator import GENERATOR_VERSION, generate
+    from .generator import data_set_params, generate
 
-    wanted = {"sf": sf, "days": days, "seed": seed, "generator_version": GENERATOR_VERSION}
-    if not force and generated_params(out) == wanted:
-        log(f"data set sf={sf} days={days} seed={seed} already in {out} (use --force to redo)")
+    described = f"sf={sf} days={days} seed={seed}" + (
+        f" change_scale={change_scale:g}" if change_scale != 1 else "")
+    if not force and generated_params(out) == data_set_params(sf, days, seed, change_scale):
+        log(f"data set {described} already in {out} (use --force to redo)")
         return
-    log(f"generating sf={sf} days={days} seed={seed} into {out}")
-    generate(out, sf=sf, days=days, seed=seed, log=lambda m: log(f"generate {m}"))
+    log(f"generating {described} into {out}")
+    generate(out, sf=sf, days=days, seed=seed, log=lambda m: log(f"generate {m}"),
+             change_scale=change_scale)
 
 
 def deliver_days(source: Path, landing: Path, day: int | None) -> list[str]:

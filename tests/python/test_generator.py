@@ -261,6 +261,30 @@ def test_generation_is_deterministic_for_a_seed(tmp_path: Path) -> None:
     assert _digest(tmp_path / "a" / "landing" / "cdc") != _digest(tmp_path / "c" / "landing" / "cdc")
 
 
+def test_change_scale_multiplies_the_days_change_volume_and_truth_holds(tmp_path: Path) -> None:
+    """`--change-scale 10` (the bench's change-size axis): ten times the day's changes of every
+    kind at the same scale factor, and the truth still follows from the files."""
+    volume = {}
+    for scale in (1.0, 10.0):
+        out = tmp_path / f"c{scale:g}"
+        manifest = generate(out, sf=0.01, days=1, seed=5, change_scale=scale, log=lambda _: None)
+        assert manifest["params"]["change_scale"] == scale
+        volume[scale] = {table: len(_replay(out, table)[1]) for table in r.CDC_TABLES}
+        volume[scale]["web"] = sum(f["lines"] for f in manifest["files"]
+                                   if f["path"].startswith("events/"))
+        for table in r.CDC_TABLES:
+            truth = _rows(out / "truth" / "final" / f"{table}.parquet")
+            keys = r.KEYS[table]
+            assert {tuple(row[k] for k in keys): row for row in truth} == _replay(out, table)[0]
+    # not exactly 10x: at SF 0.01 the rarest kinds round up to one a day, and changes are drawn
+    # per row (a rate is a probability), so a small day varies by some percent
+    cdc = {scale: sum(counts[t] for t in r.CDC_TABLES) for scale, counts in volume.items()}
+    assert 8 * cdc[1.0] <= cdc[10.0] <= 12 * cdc[1.0], volume
+    assert 9 * volume[1.0]["web"] <= volume[10.0]["web"] <= 11 * volume[1.0]["web"], volume
+    for table in r.CDC_TABLES:
+        assert volume[10.0][table] >= 5 * volume[1.0][table], volume
+
+
 def test_zero_change_days_write_only_day0_extracts(tmp_path: Path) -> None:
     manifest = generate(tmp_path, sf=0.01, days=0, seed=1, log=lambda _: None)
     assert {f["path"].split("/")[0] for f in manifest["files"]} == {"full"}

@@ -42,7 +42,8 @@ import duckdb
 
 from ..config import PROJECT_DIR
 from ..dbt import Dbt, DbtError, measure
-from ..generator import GENERATOR_VERSION, deliver
+from ..delivery import generated_params
+from ..generator import data_set_params, deliver
 
 BIN = Path(sys.executable).parent
 NAN = math.nan
@@ -59,19 +60,20 @@ HISTORY_TABLES = ("customers_history", "orders_history", "order_lines_history", 
                   "suppliers_history", "part_suppliers_history")
 
 
-def generate_timed(out: Path, sf: float, days: int, seed: int, log=print) -> dict[str, Any]:
+def generate_timed(out: Path, sf: float, days: int, seed: int, change_scale: float = 1.0,
+                   log=print) -> dict[str, Any]:
     """The data set in `out`, generated now (timed) or reused (with its recorded figures)."""
-    params = {"sf": sf, "days": days, "seed": seed, "generator_version": GENERATOR_VERSION}
+    params = data_set_params(sf, days, seed, change_scale)
     record = out / "generation.json"
-    manifest = out / "manifest.json"
-    if record.exists() and manifest.exists() \
-            and json.loads(manifest.read_text())["params"] == params:
+    if record.exists() and generated_params(out) == params:
         figures = json.loads(record.read_text())
         log(f"bench: reusing the data set in {out} (generated in {figures['seconds']:.1f}s)")
         return {**figures, "reused": True}
-    log(f"bench: generating sf={sf} days={days} seed={seed} into {out}")
+    log(f"bench: generating sf={sf} days={days} seed={seed} change_scale={change_scale:g} "
+        f"into {out}")
     run = measure([str(BIN / "lakehouse"), "generate", "--sf", str(sf), "--days", str(days),
-                   "--seed", str(seed), "--out", str(out), "--force"])
+                   "--seed", str(seed), "--change-scale", str(change_scale), "--out", str(out),
+                   "--force"])
     if run.returncode != 0:
         raise RuntimeError(f"bench: generate failed:\n{(run.output or '')[-3000:]}")
     figures = {"seconds": run.seconds, "peak_rss_bytes": run.peak_rss_bytes, "params": params}
@@ -213,12 +215,12 @@ def machine() -> dict[str, Any]:
 
 def bench(sf: float, days: int, seed: int = 42, data: Path = PROJECT_DIR / "data" / "bench",
           out: Path | None = None, memory_limit: str = "8GB", threads: int = 2,
-          tests: bool = True, log=print) -> dict[str, Any]:
-    name = f"sf{sf:g}-d{days}-s{seed}"
+          tests: bool = True, change_scale: float = 1.0, log=print) -> dict[str, Any]:
+    name = f"sf{sf:g}-d{days}-s{seed}" + (f"-c{change_scale:g}" if change_scale != 1 else "")
     generated = data / name / "generated"
     work = data / name / "work"
     out = out or data / name / "report"
-    generation = generate_timed(generated, sf, days, seed, log)
+    generation = generate_timed(generated, sf, days, seed, change_scale, log)
     if work.exists():
         shutil.rmtree(work)
     landing = work / "landing"
@@ -305,7 +307,8 @@ def bench(sf: float, days: int, seed: int = 42, data: Path = PROJECT_DIR / "data
         if day in (0, days) and baseline_error is None:
             checks[f"run {day}"] = _in_child(compare_gold, ours.db, baseline_db)
     result = {
-        "params": {"sf": sf, "days": days, "seed": seed, "memory_limit": memory_limit,
+        "params": {"sf": sf, "days": days, "seed": seed, "change_scale": change_scale,
+                   "memory_limit": memory_limit,
                    "threads": threads, "tests": tests},
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),

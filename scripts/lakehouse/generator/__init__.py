@@ -32,6 +32,12 @@ from .truth import write_truth
 GENERATOR_VERSION = 1
 
 
+def data_set_params(sf: float, days: int, seed: int, change_scale: float = 1.0) -> dict[str, Any]:
+    """The parameters that identify a data set (`params` in its manifest.json)."""
+    return {"sf": sf, "days": days, "seed": seed, "change_scale": change_scale,
+            "generator_version": GENERATOR_VERSION}
+
+
 def _date(day: int) -> dt.date:
     return r.DAY0 + dt.timedelta(days=day)
 
@@ -47,9 +53,11 @@ def _extract(con: duckdb.DuckDBPyConnection, landing: Path, table: str, day: int
 
 
 def generate(out: Path, sf: float = 0.1, days: int = 7, seed: int = 42,
-             log: Callable[[str], None] = print, memory_limit: str = "8GB") -> dict[str, Any]:
-    """Simulate the source for `days` days after day 0 and write landing files and truth."""
-    params = {"sf": sf, "days": days, "seed": seed, "generator_version": GENERATOR_VERSION}
+             log: Callable[[str], None] = print, memory_limit: str = "8GB",
+             change_scale: float = 1.0) -> dict[str, Any]:
+    """Simulate the source for `days` days after day 0 and write landing files and truth; the
+    day's change volume is the rates' (`rates.py`) times `change_scale`."""
+    params = data_set_params(sf, days, seed, change_scale)
     out.mkdir(parents=True, exist_ok=True)
     for sub in ("landing", "truth", "external", "manifest.json"):
         target = out / sub
@@ -68,8 +76,8 @@ def generate(out: Path, sf: float = 0.1, days: int = 7, seed: int = 42,
 
     import_extension("tpch", con=con)
     con.load_extension("tpch")
-    step(f"dbgen sf={sf}")
-    sim = Simulation(con, sf, seed)
+    step(f"dbgen sf={sf}" + (f", change scale {change_scale:g}" if change_scale != 1 else ""))
+    sim = Simulation(con, sf, seed, change_scale)
     files = [_extract(con, landing, t, 0) for t in r.ALL_TABLES]
     step(f"day 0 ({_date(0)}): full extracts of {', '.join(r.ALL_TABLES)}")
     writer = CdcWriter(con, landing, days, seed)
@@ -84,7 +92,8 @@ def generate(out: Path, sf: float = 0.1, days: int = 7, seed: int = 42,
         step(f"day {day}/{days} ({_date(day)}): catalog extracts and change events written")
     customers = [row[0] for row in con.execute("select c_custkey from day0_customer").fetchall()]
     parts = int(con.execute("select count(*) from ext_part where day = 0").fetchone()[0])  # type: ignore[index]
-    web_files, web_truth, web_counts = write_clickstream(landing, days, sf, seed, customers, parts)
+    web_files, web_truth, web_counts = write_clickstream(landing, days, sf, seed, customers, parts,
+                                                           change_scale)
     files += web_files
     step(f"web clickstream: {web_counts['events']} events in {web_counts['files']} files")
     step(f"external CRM database: {write_crm(out, customers, seed)} loyalty members")

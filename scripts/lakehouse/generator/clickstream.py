@@ -56,7 +56,8 @@ def _session(rng: random.Random, date: dt.date, day: int, customers: list[int],
 
 
 def write_clickstream(landing: Path, days: int, sf: float, seed: int, customers: list[int],
-                      parts: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, int]]:
+                      parts: int, change_scale: float = 1.0,
+                      ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, int]]:
     """Write days 1..N of events; returns manifest entries, the true events and defect counts."""
     counts = {"malformed_lines": 0, "duplicate_events": 0, "late_events": 0,
               "wrong_type_part_key": 0, "events": 0, "files": 0,
@@ -64,7 +65,7 @@ def write_clickstream(landing: Path, days: int, sf: float, seed: int, customers:
     truth: list[dict[str, Any]] = []
     entries: list[dict[str, Any]] = []
     held_back: list[dict[str, Any]] = []
-    sessions = max(10, round(r.SESSIONS_PER_SF * sf))
+    sessions = max(10, round(r.scaled(change_scale).SESSIONS_PER_SF * sf))
     for day in range(1, days + 1):
         date = r.DAY0 + dt.timedelta(days=day)
         rng = random.Random(f"{seed}:web:{day}")

@@ -8,6 +8,8 @@ up (so each kind of change happens at least once a day, even at tiny scale facto
 from __future__ import annotations
 
 import datetime as dt
+import sys
+from types import SimpleNamespace
 
 DAY0 = dt.date(1998, 8, 2)
 """Day 0: the dbgen extract date, the last order date of the TPC-H calendar."""
@@ -75,3 +77,27 @@ WEB_WRONG_TYPE = 0.001  # part_key written as a string such as "P-123"
 WEB_NEW_FIELD = "device"
 WEB_NEW_FIELD_DAY = 3  # from this day on (when simulated) events carry the new field
 WEB_EVENTS_PER_FILE = 20000
+
+# The day's change volume, scaled together by `generate --change-scale` (the bench's change-size
+# axis): the CDC change mix, the catalog changes and the web sessions. Shares within a change
+# (second updates, defects, duplicates, late events) stay as they are.
+DAILY_VOLUME = (
+    "CUSTOMER_UPDATE", "CUSTOMER_NEW", "CUSTOMER_DELETE_REINSERT", "ORDER_NEW", "ORDER_DELETE",
+    "ORDER_DELETE_REINSERT", "ORDER_LINE_PROGRESS", "CUSTOMER_RESNAPSHOT", "PART_PRICE_CHANGE",
+    "PART_NEW", "PART_REMOVED", "SUPPLIER_BALANCE_CHANGE", "SUPPLIER_NEW", "SUPPLIER_REMOVED",
+    "PARTSUPP_COST_CHANGE", "PARTSUPP_REMOVED", "SESSIONS_PER_SF",
+)
+MAX_CHANGE_SCALE = 20.0
+"""Above it the simulator's draws would overlap (e.g. order deletes reach the re-insert range)."""
+
+
+def scaled(change_scale: float = 1.0) -> SimpleNamespace:
+    """These rates with the day's change volume (`DAILY_VOLUME`) multiplied by `change_scale`."""
+    if not 0 < change_scale <= MAX_CHANGE_SCALE:
+        raise ValueError(f"change scale {change_scale:g} is outside (0, {MAX_CHANGE_SCALE:g}]")
+    module = sys.modules[__name__]
+    constants = {name: getattr(module, name) for name in dir(module) if name.isupper()}
+    return SimpleNamespace(**{
+        name: value * change_scale if name in DAILY_VOLUME else value
+        for name, value in constants.items()
+    })

@@ -33,8 +33,10 @@ def _n(rate: float, live: int) -> int:
 class Simulation:
     """Holds the source state in one DuckDB connection and advances it day by day."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, sf: float, seed: int) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, sf: float, seed: int,
+                 change_scale: float = 1.0) -> None:
         self.con = con
+        self.r = r.scaled(change_scale)
         self.sf = sf
         self.seed = seed
         self.lsn = 0
@@ -48,7 +50,7 @@ class Simulation:
             create sequence eid_seq;
             """
         )
-        for table in r.CDC_TABLES:
+        for table in self.r.CDC_TABLES:
             con.execute(f"create table day0_{table} as select * from {table}")
             con.execute(
                 f"""
@@ -61,7 +63,7 @@ class Simulation:
                 limit 0
                 """
             )
-        for table in r.CATALOG_TABLES:
+        for table in self.r.CATALOG_TABLES:
             con.execute(f"create table ext_{table} as select 0 as day, t as img from {table} as t")
 
     # ------------------------------------------------------------------ helpers
@@ -97,23 +99,23 @@ class Simulation:
         n_ps = self.scalar("select count(*) from partsupp")
         q(f"""update part set p_retailprice = round(p_retailprice
                   * (0.9 + 0.2 * rnd('part_price' || {d}, p_partkey)), 2)
-              where rnd('part_price_pick' || {d}, p_partkey) < {r.PART_PRICE_CHANGE}""")
+              where rnd('part_price_pick' || {d}, p_partkey) < {self.r.PART_PRICE_CHANGE}""")
         q(f"""update supplier set s_acctbal = round(-999.99
                   + 10998.98 * rnd('supp_bal' || {d}, s_suppkey), 2)
-              where rnd('supp_bal_pick' || {d}, s_suppkey) < {r.SUPPLIER_BALANCE_CHANGE}""")
+              where rnd('supp_bal_pick' || {d}, s_suppkey) < {self.r.SUPPLIER_BALANCE_CHANGE}""")
         q(f"""update partsupp set ps_supplycost = round(ps_supplycost
                   * (0.9 + 0.2 * rnd('ps_cost' || {d}, ps_partkey * 100003 + ps_suppkey)), 2)
               where rnd('ps_cost_pick' || {d}, ps_partkey * 100003 + ps_suppkey)
-                  < {r.PARTSUPP_COST_CHANGE}""")
+                  < {self.r.PARTSUPP_COST_CHANGE}""")
         # removals: suppliers (with their partsupp rows), parts (with theirs), partsupp rows
         q(f"""create or replace temp table gone_supp as
               select s_suppkey from supplier
               order by rnd('supp_gone' || {d}, s_suppkey), s_suppkey
-              limit {_n(r.SUPPLIER_REMOVED, n_supp)}""")
+              limit {_n(self.r.SUPPLIER_REMOVED, n_supp)}""")
         q(f"""create or replace temp table gone_part as
               select p_partkey from part
               order by rnd('part_gone' || {d}, p_partkey), p_partkey
-              limit {_n(r.PART_REMOVED, n_part)}""")
+              limit {_n(self.r.PART_REMOVED, n_part)}""")
         q("delete from supplier where s_suppkey in (select s_suppkey from gone_supp)")
         q("delete from part where p_partkey in (select p_partkey from gone_part)")
         q("""delete from partsupp where ps_suppkey in (select s_suppkey from gone_supp)
@@ -122,18 +124,18 @@ class Simulation:
                   select (ps_partkey, ps_suppkey) from partsupp
                   order by rnd('ps_gone' || {d}, ps_partkey * 100003 + ps_suppkey),
                       ps_partkey, ps_suppkey
-                  limit {_n(r.PARTSUPP_REMOVED, n_ps)})""")
+                  limit {_n(self.r.PARTSUPP_REMOVED, n_ps)})""")
         # new suppliers and parts copy a template row's descriptive attributes
         max_supp = self.scalar("select max(img.s_suppkey) from ext_supplier")
         q(f"""insert into supplier
               select {max_supp} + 1 + i.range,
                      'Supplier#' || lpad(({max_supp} + 1 + i.range)::varchar, 9, '0'),
                      s.s_address, s.s_nationkey, s.s_phone, s.s_acctbal, 'joined ' || {d}
-              from range({_n(r.SUPPLIER_NEW, n_supp)}) as i
+              from range({_n(self.r.SUPPLIER_NEW, n_supp)}) as i
               join (select *, row_number() over (order by s_suppkey) - 1 as rn from supplier) as s
                   on s.rn = i.range""")
         max_part = self.scalar("select max(img.p_partkey) from ext_part")
-        n_new_parts = _n(r.PART_NEW, n_part)
+        n_new_parts = _n(self.r.PART_NEW, n_part)
         q(f"""insert into part
               select {max_part} + 1 + i.range, p.p_name, p.p_mfgr, p.p_brand, p.p_type, p.p_size,
                      p.p_container, p.p_retailprice, 'launched ' || {d}
@@ -159,7 +161,7 @@ class Simulation:
                      'supplied since ' || {d}
               from slots
               join supp as s on s.rn = slots.rn""")
-        for table in r.CATALOG_TABLES:
+        for table in self.r.CATALOG_TABLES:
             q(f"insert into ext_{table} select {day}, t from {table} as t")
 
     # ------------------------------------------------------------------ CDC
@@ -180,7 +182,7 @@ class Simulation:
         # -- phase 0: customer updates
         q(f"""create or replace temp table cust_upd as
               select c_custkey, rnd('ckind' || {d}, c_custkey) as kind from cslot
-              where cslot.u < {r.CUSTOMER_UPDATE}""")
+              where cslot.u < {self.r.CUSTOMER_UPDATE}""")
         self._update_customers("cust_upd", day, 0, "a")
 
         # -- phase 0: customers without orders deleted (re-inserted in phase 1)
@@ -188,7 +190,7 @@ class Simulation:
               select c.* from customer as c join cslot using (c_custkey)
               where not cslot.has_orders and cslot.u >= {lo_dr}
               order by cslot.u, c_custkey
-              limit {_n(r.CUSTOMER_DELETE_REINSERT, n_cust)}""")
+              limit {_n(self.r.CUSTOMER_DELETE_REINSERT, n_cust)}""")
         rec("customer", day, 0, "d", "cust_dr as t", "'cdel' || c_custkey", "0", "t", "null")
         q("delete from customer where c_custkey in (select c_custkey from cust_dr)")
 
@@ -210,7 +212,7 @@ class Simulation:
                      pick({SEGMENTS}, rnd('cseg', k)) as c_mktsegment,
                      'signed up ' || {d} as c_comment
               from (select {max_cust} + 1 + range as k
-                    from range({_n(r.CUSTOMER_NEW, n_cust)}))""")
+                    from range({_n(self.r.CUSTOMER_NEW, n_cust)}))""")
         rec("customer", day, 0, "c", "cust_new as t", "'cnew' || c_custkey", "0", "null", "t")
         q("insert into customer select * from cust_new")
 
@@ -221,14 +223,14 @@ class Simulation:
         q(f"""create or replace temp table ord_del as
               select o.*, false as reinsert
               from orders as o join oslot using (o_orderkey)
-              where oslot.u < {r.ORDER_DELETE}
+              where oslot.u < {self.r.ORDER_DELETE}
               union all
               select * from (
                   select o.*, true as reinsert
                   from orders as o join oslot using (o_orderkey)
                   where oslot.u >= 0.3
                   order by oslot.u, o_orderkey
-                  limit {_n(r.ORDER_DELETE_REINSERT, n_ord)})""")
+                  limit {_n(self.r.ORDER_DELETE_REINSERT, n_ord)})""")
         q("""create or replace temp table line_del as
              select l.*, d.reinsert from lineitem as l join ord_del as d on l_orderkey = o_orderkey""")
         rec("lineitem", day, 0, "d", "(select * exclude (reinsert) from line_del) as t",
@@ -241,7 +243,7 @@ class Simulation:
         # -- phase 0: order progress: open lines ship, shipped lines return; status follows
         q(f"""create or replace temp table prog_orders as
               select o_orderkey from oslot
-              where oslot.u >= 0.5 and oslot.u < {0.5 + r.ORDER_LINE_PROGRESS}""")
+              where oslot.u >= 0.5 and oslot.u < {0.5 + self.r.ORDER_LINE_PROGRESS}""")
         q(f"""create or replace temp table line_upd as
               select l.* replace (
                          case when l_linestatus = 'O' then 'F' else l_linestatus end as l_linestatus,
@@ -282,7 +284,7 @@ class Simulation:
         # -- phase 1: second updates of some customers, re-inserts, a re-snapshot
         q(f"""create or replace temp table cust_upd as
               select c_custkey, rnd('ckind2' || {d}, c_custkey) as kind from cslot
-              where cslot.u < {r.CUSTOMER_UPDATE * r.CUSTOMER_SECOND_UPDATE}""")
+              where cslot.u < {self.r.CUSTOMER_UPDATE * self.r.CUSTOMER_SECOND_UPDATE}""")
         self._update_customers("cust_upd", day, 1, "b")
         rec("customer", day, 1, "c", "cust_dr as t", "'cins' || c_custkey", "0", "null", "t")
         q("insert into customer select * from cust_dr")
@@ -293,12 +295,12 @@ class Simulation:
         q("insert into orders select * exclude (reinsert) from ord_del where reinsert")
         q("insert into lineitem select * exclude (reinsert) from line_del where reinsert")
         resnapshot = 0
-        if day == r.RESNAPSHOT_DAY:
+        if day == self.r.RESNAPSHOT_DAY:
             q(f"""create or replace temp table cust_snap as
                   select c.* from customer as c join cslot using (c_custkey)
                   where cslot.u >= 0.9
                   order by cslot.u, c_custkey
-                  limit {_n(r.CUSTOMER_RESNAPSHOT, n_cust)}""")
+                  limit {_n(self.r.CUSTOMER_RESNAPSHOT, n_cust)}""")
             rec("customer", day, 1, "r", "cust_snap as t", "'snap' || c_custkey", "0", "null", "t")
             resnapshot = self.scalar("select count(*) from cust_snap")
 
@@ -355,7 +357,7 @@ class Simulation:
                   select i.range,
                          floor((select count(*) from live_c) * rnd('ocust' || {d}, i.range))::bigint
                              as rn
-                  from range({_n(r.ORDER_NEW, n_ord)}) as i
+                  from range({_n(self.r.ORDER_NEW, n_ord)}) as i
               )
               select {max_ord} + 1 + i.range as o_orderkey, c.c_custkey as o_custkey
               from picks as i
@@ -403,7 +405,7 @@ class Simulation:
                   l_quantity = case when breaker_rank = 1 then -l_quantity else l_quantity end,
                   l_extendedprice = case when breaker_rank = 1 then -l_extendedprice
                                          else l_extendedprice end,
-                  l_shipmode = case when breaker_rank = 2 then '{r.UNKNOWN_SHIP_MODE}'
+                  l_shipmode = case when breaker_rank = 2 then '{self.r.UNKNOWN_SHIP_MODE}'
                                     else l_shipmode end,
                   l_shipdate = case when breaker_rank = 3 then '{date}'::date - 3
                                     else l_shipdate end
@@ -427,7 +429,7 @@ class Simulation:
             "'onew' || l_orderkey", "l_linenumber", "null", "t")
         q("insert into orders select * from ord_new")
         q("insert into lineitem select * exclude (breaker_rank) from line_new")
-        return {kind: int(n_lines >= i + 1) for i, kind in enumerate(r.RULE_BREAKERS)}
+        return {kind: int(n_lines >= i + 1) for i, kind in enumerate(self.r.RULE_BREAKERS)}
 
     def _assign_lsn(self, day: int, date: dt.date) -> None:
         """Commit times, transaction ids and LSNs for the day's events, in commit order."""
@@ -437,7 +439,7 @@ class Simulation:
         union = " union all ".join(
             f"select '{t}' as tbl, {i} as tbl_order, eid, phase, txn_key, step from ev_{t} "
             f"where day = {day}"
-            for i, t in enumerate(r.CDC_TABLES)
+            for i, t in enumerate(self.r.CDC_TABLES)
         )
         self.q(f"""create or replace temp table lsn_map as
               with ev as ({union}),
@@ -453,7 +455,7 @@ class Simulation:
                      {self.lsn} + 8 * row_number() over (
                          order by txn.ts_us, txn.txn_key, ev.tbl_order, ev.step, ev.eid) as lsn
               from ev join txn using (phase, txn_key)""")
-        for t in r.CDC_TABLES:
+        for t in self.r.CDC_TABLES:
             self.q(f"""update ev_{t} set lsn = m.lsn, txid = m.txid, ts_us = m.ts_us
                        from lsn_map as m where m.tbl = '{t}' and m.eid = ev_{t}.eid""")
         self.lsn = max(self.lsn, self.scalar("select max(lsn) from lsn_map"))
