@@ -32,8 +32,15 @@ class ConfigError(Exception):
     """A setting that names something that is not there."""
 
 
+# the warehouse on the `lake` target (LAKEHOUSE_TARGET=lake): a DuckLake catalog
+LAKE_DEFAULT_DB = "data/lakehouse.ducklake"
+
+
 def env_path(name: str) -> Path:
-    path = Path(os.environ.get(name) or DEFAULTS[name])
+    default = DEFAULTS[name]
+    if name == "LAKEHOUSE_DB" and os.environ.get("LAKEHOUSE_TARGET") == "lake":
+        default = LAKE_DEFAULT_DB
+    path = Path(os.environ.get(name) or default)
     return path if path.is_absolute() else PROJECT_DIR / path
 
 
@@ -61,8 +68,17 @@ class Settings:
                 raise ConfigError(f"{name}={os.environ[name]}: {directory} does not exist "
                                   f"(create {what}, or unset {name} for the default "
                                   f"{DEFAULTS[name]})")
+        from .warehouse import LAKE_SUFFIX, is_lake, target
+
+        db = env_path("LAKEHOUSE_DB")
+        if (target() == "lake") != is_lake(db):
+            raise ConfigError(
+                f"LAKEHOUSE_DB={db}: the `{target()}` target (LAKEHOUSE_TARGET) needs "
+                + (f"a DuckLake catalog named *{LAKE_SUFFIX}" if target() == "lake"
+                   else f"a DuckDB file (a *{LAKE_SUFFIX} catalog is for LAKEHOUSE_TARGET=lake)"))
         return cls(
-            db=env_path("LAKEHOUSE_DB"),
+            # a DuckLake records its data path as first attached: always its real path
+            db=db.resolve() if is_lake(db) else db,
             landing=env_path("LAKEHOUSE_LANDING"),
             generated=env_path("LAKEHOUSE_GENERATED"),
             external_db=env_path("LAKEHOUSE_EXTERNAL_DB"),

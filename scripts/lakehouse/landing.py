@@ -16,6 +16,7 @@ import duckdb
 import yaml
 
 from .config import PROJECT_DIR
+from .warehouse import attach, connect
 
 SOURCES_YML = PROJECT_DIR / "models" / "bronze" / "_bronze__sources.yml"
 
@@ -41,7 +42,7 @@ def pending_files(landing: Path, db: Path) -> dict[str, list[str]]:
     there and replaced since (their size or modification time changed)."""
     ledger: dict[tuple[str, str], tuple] = {}
     if db.exists():
-        con = duckdb.connect(str(db), read_only=True)
+        con = connect(db, read_only=True)
         try:
             if has_table(con, "bronze", "ingest_ledger"):
                 ledger = {(feed, path): (status, size, modified) for feed, path, status, size,
@@ -75,19 +76,19 @@ def external_rows_pending(db: Path, external_db: Path | None) -> bool:
     newest bronze.ext_loyalty_members has read (its watermark, `updated_at`)."""
     from .duckdb_plugin import external_attach_sql
 
-    attach = external_attach_sql(str(external_db) if external_db else None)
-    if attach is None:
+    attach_crm = external_attach_sql(str(external_db) if external_db else None)
+    if attach_crm is None:
         return False
     con = duckdb.connect()
     try:
-        con.execute(attach)
+        con.execute(attach_crm)
         newest = con.execute("select max(updated_at::timestamp) "
                              "from crm.loyalty_members").fetchone()[0]  # type: ignore[index]
         if newest is None:
             return False
         if not db.exists():
             return True
-        con.execute(f"attach '{db}' as warehouse (read_only)")
+        attach(con, db, "warehouse", read_only=True)
         if not has_table(con, "bronze", "ext_loyalty_members", database="warehouse"):
             return True
         loaded = con.execute("select max(updated_at) from warehouse.bronze."

@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import sqlglot
 from sqlglot import exp
 from sqlglot.lineage import lineage as sqlglot_lineage
+
+from .warehouse import connect
 
 RAW_COLUMNS = ("_raw", "_before", "_after", "_rescued_data")
 ARTIFACT = "column_lineage.json"
@@ -79,7 +80,7 @@ class Lineage:
 
 def warehouse_schema(db: Path, database: str) -> dict[str, Any]:
     """The warehouse's tables and column types, as sqlglot's schema (catalog.schema.table)."""
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect(db, read_only=True)
     try:
         rows = con.execute("select schema_name, table_name, column_name, data_type "
                            "from duckdb_columns() where database_name = current_database() "

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +15,7 @@ from . import log as log_line
 from .config import PROJECT_DIR, Settings
 from .dbt import Dbt, DbtError
 from .errors import PipelineError
+from .warehouse import is_lake
 
 if TYPE_CHECKING:
     from .lineage import Lineage
@@ -33,7 +34,7 @@ def run_pipeline(settings: Settings, docs: bool = True, max_files_per_run: int |
     """
     from .landing import external_rows_pending, pending_files
     from .lineage import governance_violations, masked_columns
-    from .run_history import RunRecorder, last_build
+    from .run_history import RunRecorder, interrupted_input, last_build
 
     settings.export()
     dbt = Dbt()
@@ -51,7 +52,12 @@ def run_pipeline(settings: Settings, docs: bool = True, max_files_per_run: int |
                   and (publish_to is None or last.published))
     pending = pending_files(settings.landing, settings.db)
     external = external_rows_pending(settings.db, settings.external_db)
-    if up_to_date and not any(pending.values()) and not external:
+    # what a killed run ingested is in bronze but in nothing downstream: build from it too
+    interrupted, interrupted_external = interrupted_input(settings.db)
+    for feed in interrupted:
+        pending.setdefault(feed, [])
+    external = external or interrupted_external
+    if up_to_date and not any(pending.values()) and not external and not interrupted:
         recorder.finish("no_changes", published=False)
         log(f"nothing pending since run {last.run_id} (no new landing file, no new external "  # type: ignore[union-attr]
             "rows, the same project): nothing built, docs and publish skipped")
@@ -59,7 +65,8 @@ def run_pipeline(settings: Settings, docs: bool = True, max_files_per_run: int |
     try:
         waiting = sum(len(f) for f in pending.values())
         for attempt in range(1, 10_000):
-            selection = (changed_sources(pending, external) if up_to_date else [])
+            selection = (changed_sources(pending, external, interrupted) if up_to_date
+                         else [])
             log(f"build #{attempt}: {waiting} landing file(s) pending"
                 + (f"; building what they feed: {' '.join(selection)}" if selection else ""))
             result = dbt.run(*args, *(["--select", *selection] if selection else []),
@@ -68,7 +75,7 @@ def run_pipeline(settings: Settings, docs: bool = True, max_files_per_run: int |
             if not result.ok:
                 raise DbtError(result)
             pending = pending_files(settings.landing, settings.db)
-            external = False  # the build read the external database up to now
+            external, interrupted = False, []  # the build read all of it up to now
             left = sum(len(f) for f in pending.values())
             if left == 0 or left >= waiting:
                 break
@@ -92,17 +99,26 @@ def run_pipeline(settings: Settings, docs: bool = True, max_files_per_run: int |
     if publish_to is not None:
         from .publish import publish
 
+        masks = masked_columns(lineage)
         served = publish(settings.db, publish_to, dbt.target / "manifest.json",
-                         recorder.run_id, masks=masked_columns(lineage))
+                         recorder.run_id, masks=masks)
         log(f"published gold to {served} and {publish_to / 'parquet'}")
+        if is_lake(settings.db):
+            from .publish import publish_lake
+
+            version = publish_lake(settings.db, recorder.run_id, masks=masks)
+            log(f"published gold in the lake: published.* at version {version}")
     log(f"run {recorder.run_id} finished in {recorder.seconds():.1f}s")
     return recorder.run_id
 
 
-def changed_sources(pending: dict[str, list[str]], external: bool) -> list[str]:
+def changed_sources(pending: dict[str, list[str]], external: bool,
+                    interrupted: Sequence[str] = ()) -> list[str]:
     """dbt's selection of what the pending input feeds: each landing feed with files pending
-    and the external table with new rows, and everything downstream of them."""
-    return ([f"source:landing.{feed}+" for feed, files in pending.items() if files]
+    or left in bronze by an interrupted run, the external table with new rows, and everything
+    downstream of them."""
+    return ([f"source:landing.{feed}+" for feed, files in pending.items()
+             if files or feed in interrupted]
             + (["source:crm.loyalty_members+"] if external else []))
 
 

@@ -23,6 +23,8 @@ from typing import Any
 
 import duckdb
 
+from .warehouse import attach, connect
+
 KEEP_VERSIONS = 3
 # not gold.duckdb: a catalog named like its schema makes `gold.x` ambiguous for readers
 SERVING_DB = "lakehouse.duckdb"
@@ -130,7 +132,7 @@ def publish(warehouse: Path, serving: Path, manifest_path: Path, run_id: str | N
     version_parquet = serving / f"parquet-{run_id}"
     con = duckdb.connect(str(version_db))
     try:
-        con.execute(f"attach '{warehouse}' as warehouse (read_only)")
+        attach(con, warehouse, "warehouse", read_only=True)
         tables = [r[0] for r in con.execute(
             "select table_name from duckdb_tables() where database_name = 'warehouse' "
             "and schema_name = 'gold' order by 1").fetchall()]
@@ -186,6 +188,45 @@ def publish(warehouse: Path, serving: Path, manifest_path: Path, run_id: str | N
     os.replace(link, serving / "parquet")
     _prune(serving)
     return serving / SERVING_DB
+
+
+def publish_lake(lake: Path, run_id: str, masks: dict[str, str] | None = None) -> int:
+    """On the `lake` target, BI reads the lake itself: views `published.<table>` over each gold
+    table at the version this run left (`AT (VERSION => n)`), masked as the serving copy is,
+    created in one commit with `published.version` (the version, the run). A reader of
+    `published.*` sees one successful run's gold in every table, never a build in progress,
+    without a copy. Returns the version published."""
+    from .versions import latest_version
+
+    masks = {tuple(column.split(".")[1:]): policy for column, policy in (masks or {}).items()}
+    con = connect(lake)
+    try:
+        version = latest_version(con)
+        columns: dict[str, list[str]] = {}
+        for table, column in con.execute(
+                "select table_name, column_name from duckdb_columns() where database_name = "
+                "current_database() and schema_name = 'gold' order by table_name, column_index"
+                ).fetchall():
+            columns.setdefault(table, []).append(column)
+        con.execute("begin")
+        con.execute("create schema if not exists published")
+        for (stale,) in con.execute(
+                "select view_name from duckdb_views() where database_name = current_database() "
+                "and schema_name = 'published'").fetchall():
+            if stale not in columns:
+                con.execute(f'drop view published."{stale}"')
+        for table, names in columns.items():
+            select = ", ".join(_mask(c, masks[(table, c)]) if (table, c) in masks else f'"{c}"'
+                               for c in names)
+            con.execute(f'create or replace view published."{table}" as select {select} '
+                        f'from gold."{table}" at (version => {version})')
+        con.execute("create or replace table published.version as select ?::bigint as "
+                    "snapshot_id, ? as run_id, now()::timestamp as published_at",
+                    [version, run_id])
+        con.execute("commit")
+    finally:
+        con.close()
+    return version
 
 
 def _prune(serving: Path) -> None:

@@ -20,11 +20,12 @@ import duckdb
 from .dbt import DbtResult, is_failure
 from .errors import UserError
 from .landing import has_table
+from .warehouse import connect
 
 DDL = """
 create schema if not exists ops;
 create table if not exists ops.run_history (
-    run_id varchar primary key,
+    run_id varchar not null,  -- unique by construction (no primary key: DuckLake has none)
     started_at timestamp,
     ended_at timestamp,
     status varchar,
@@ -86,7 +87,7 @@ class RunRecorder:
         models = [m for m in self.models if m["node"].startswith("model.")]
         ok = sum(m["status"] == "success" for m in models)
         failed = sum("message" in m for m in models)  # in error, or skipped for an error
-        con = duckdb.connect(str(self.db))
+        con = connect(self.db)
         try:
             con.execute(DDL)
             files = 0
@@ -126,7 +127,7 @@ def last_build(db: Path) -> LastBuild | None:
     """The latest run that built (success or failed; a `no_changes` run built nothing)."""
     if not db.exists():
         return None
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect(db, read_only=True)
     try:
         columns = {r[0] for r in con.execute(
             "select column_name from duckdb_columns() where schema_name = 'ops' "
@@ -141,6 +142,34 @@ def last_build(db: Path) -> LastBuild | None:
     return LastBuild(*row) if row else None
 
 
+def interrupted_input(db: Path) -> tuple[list[str], bool]:
+    """What a run that never finished (killed, or the machine lost) ingested into bronze and
+    no successful run applied since: the landing feeds with ledger rows, and whether the
+    external table has rows, from a dbt invocation no recorded run holds, committed after the
+    last successful run started. A killed run records nothing, so the next run must build
+    these feeds' downstream though no file of theirs is pending."""
+    if not db.exists():
+        return [], False
+    con = connect(db, read_only=True)
+    try:
+        if not has_table(con, "ops", "run_history"):
+            return [], False
+        unapplied = ("not in (select unnest(dbt_invocations) from ops.run_history) and {} > "
+                     "(select coalesce(max(started_at), '-infinity') from ops.run_history "
+                     "where status = 'success')")
+        feeds = []
+        if has_table(con, "bronze", "ingest_ledger"):
+            feeds = [r[0] for r in con.execute(
+                "select distinct feed from bronze.ingest_ledger "
+                f"where run_id {unapplied.format('loaded_at')} order by feed").fetchall()]
+        external = has_table(con, "bronze", "ext_loyalty_members") and bool(con.execute(
+            "select count(*) from bronze.ext_loyalty_members "
+            f"where _run_id {unapplied.format('_ingested_at')}").fetchone()[0])  # type: ignore[index]
+        return feeds, external
+    finally:
+        con.close()
+
+
 def print_history(db: Path, served: Path, limit: int) -> None:
     """Print the latest runs (`lakehouse history`), newest first; while a build holds the
     warehouse, from the published copy `served` (the history up to its run)."""
@@ -149,7 +178,7 @@ def print_history(db: Path, served: Path, limit: int) -> None:
     if not db.exists() and not served.exists():
         raise UserError(f"no runs yet (no warehouse at {db}): run `lakehouse run` first")
     try:
-        con = duckdb.connect(str(db), read_only=True)
+        con = connect(db, read_only=True)
     except duckdb.IOException as error:
         if "lock" not in str(error).lower() or not served.exists():
             raise UserError(f"cannot read the warehouse {db}: "

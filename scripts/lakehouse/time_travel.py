@@ -1,6 +1,7 @@
-"""Time travel in source time (`lakehouse time-travel`): a history model, SCD 2 dimension or
-snapshot as it was at a time, through the `as_of` macro; waits while a build holds the
-warehouse."""
+"""Time travel (`lakehouse time-travel`): in source time, a history model, SCD 2 dimension or
+snapshot as it was at a time, through the `as_of` macro (waits while a build holds a DuckDB
+warehouse); in build time, on the `lake` target, any table as a version or a build time left
+it (`at_version`, `at_build_time`: Delta's VERSION / TIMESTAMP AS OF)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,16 @@ import duckdb
 
 from .dbt import Dbt
 from .errors import UserError
+from .warehouse import connect, is_lake
 
 
 def wait_for_warehouse(db: Path, timeout: float = 600) -> None:
-    """Return when the warehouse can be read (a build holds it read-write while it runs)."""
+    """Return when the warehouse can be read (a build holds a DuckDB file read-write while it
+    runs; a DuckLake is read during builds)."""
     if not db.exists():
         raise UserError(f"no warehouse at {db} yet: run `lakehouse run` first")
+    if is_lake(db):
+        return
     deadline, said = time.monotonic() + timeout, False
     while True:
         try:
@@ -38,7 +43,7 @@ def time_travel(db: Path, table: str, as_of: str, where: str | None = None, limi
                 as_json: bool = False) -> int:
     """Print `table` as of `as_of` (dbt show); returns dbt's exit status."""
     wait_for_warehouse(db)
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect(db, read_only=True)
     try:
         tables = dict(con.execute(
             "select table_name, max(column_name) filter (column_name in "
@@ -65,5 +70,47 @@ def time_travel(db: Path, table: str, as_of: str, where: str | None = None, limi
     as_of = as_of.replace("'", "''")
     query = (f"select * from {{{{ as_of(ref('{table}'), \"timestamp '{as_of}'\") }}}} as t"
              + (f" where {where}" if where else "") + " order by all")
+    return Dbt().run("show", "--inline", query, "--limit", str(limit), "--quiet",
+                     *(["--output", "json"] if as_json else []), check=False).returncode
+
+
+def time_travel_build(db: Path, table: str, version: int | None = None,
+                      as_of_build: str | None = None, where: str | None = None, limit: int = 50,
+                      as_json: bool = False) -> int:
+    """Print `table` (any table of the lake) as version `version`, or the last version committed
+    by `as_of_build`, left it (dbt show); returns dbt's exit status."""
+    from .versions import latest_version, require_lake, resolve
+
+    require_lake(db)
+    con = connect(db, read_only=True)
+    try:
+        found = resolve(con, table)
+        latest = latest_version(con)
+        if version is not None and not 0 <= version <= latest:
+            raise UserError(f"--version {version} does not exist (the lake's versions are 0.."
+                            f"{latest}; `lakehouse history --table {found}` lists this table's)")
+        if as_of_build is not None:
+            try:
+                first = con.execute(
+                    "select min(snapshot_time at time zone 'UTC'), "
+                    "?::timestamp < min(snapshot_time at time zone 'UTC') "
+                    "from ducklake_snapshots('lakehouse')", [as_of_build]).fetchone()
+            except duckdb.ConversionException:
+                raise UserError(f"--as-of-build '{as_of_build}' is not a timestamp (e.g. "
+                                "'2026-12-02 21:00', UTC)") from None
+            if first and first[1]:
+                raise UserError(f"--as-of-build {as_of_build} is before the lake's first "
+                                f"version ({first[0]} UTC)")
+    finally:
+        con.close()
+    relation = (f"api.Relation.create(database=target.database, schema='{found.schema}', "
+                f"identifier='{found.name}')")
+    if version is not None:
+        source = f"{{{{ at_version({relation}, {int(version)}) }}}}"
+    else:
+        stamp = str(as_of_build).replace("'", "''")
+        source = f"{{{{ at_build_time({relation}, \"timestamp '{stamp}'\") }}}}"
+    query = (f"select * from {source}" + (f" where {where}" if where else "")
+             + " order by all")
     return Dbt().run("show", "--inline", query, "--limit", str(limit), "--quiet",
                      *(["--output", "json"] if as_json else []), check=False).returncode

@@ -59,6 +59,22 @@ def test_partial_changes_build_what_they_feed(wh: Served, generated: Path) -> No
     assert wh.served("select run_id from ops.published") != published
 
 
+def test_what_a_killed_run_ingested_is_built_by_the_next(wh: Served) -> None:
+    # a run killed after bronze committed the day's files: the ledger holds them, nothing
+    # downstream applied them, and the run was never recorded (no file is pending any more)
+    wh.deliver(2)
+    wh.dbt("run", "--select", "path:models/bronze")
+    result = wh.run()
+    assert "nothing pending" not in result.stdout
+    run = last_run(wh)
+    assert run["status"] == "success" and run["files"] == 0 and run["published"]
+    assert {"model.lakehouse.customers_history", "model.lakehouse.order_lines_history",
+            "model.lakehouse.fct_order_line", "model.lakehouse.web_events"} <= run["nodes"]
+    applied = wh.one("select max(_applied_through) from silver.customers_history")
+    assert applied == wh.one("select max(_ingested_at) from bronze.cdc_customer")
+    assert wh.run().stdout.count("nothing pending") == 1
+
+
 def test_what_may_be_behind_builds_everything(wh: Served) -> None:
     # a failed run: the next one, with nothing new, builds again (and succeeds)
     wh.deliver(3)

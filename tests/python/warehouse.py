@@ -1,5 +1,6 @@
-"""A throw-away warehouse for end-to-end tests: its own landing zone and DuckDB file, with dbt
-run as a child process against the real project (as a user would run it)."""
+"""A throw-away warehouse for end-to-end tests: its own landing zone and warehouse (a DuckDB
+file, or a DuckLake when LAKEHOUSE_TARGET=lake), with dbt run as a child process against the
+real project (as a user would run it)."""
 
 from __future__ import annotations
 
@@ -7,27 +8,29 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import yaml
 from lakehouse.config import PROJECT_DIR
 from lakehouse.dbt import Dbt, DbtResult
 from lakehouse.generator import deliver
+from lakehouse.warehouse import connect, target
 
 
 class Warehouse:
     def __init__(self, root: Path, generated: Path | None = None,
-                 project_dir: Path = PROJECT_DIR) -> None:
+                 project_dir: Path = PROJECT_DIR, target_name: str | None = None) -> None:
         self.root = root
         self.project_dir = project_dir
         self.generated = generated
         self.landing = root / "landing"
-        self.db = root / "warehouse.duckdb"
+        self.target = target_name or target()
+        self.db = root / ("warehouse.ducklake" if self.target == "lake" else "warehouse.duckdb")
         self.external_db = (generated or root) / "external" / "crm.sqlite"
         self.landing.mkdir(parents=True, exist_ok=True)
 
     @property
     def runner(self) -> Dbt:
-        return Dbt.scratch(self.root, self.landing, self.db, self.external_db, self.project_dir)
+        return Dbt.scratch(self.root, self.landing, self.db, self.external_db, self.project_dir,
+                           LAKEHOUSE_TARGET=self.target)
 
     @property
     def env(self) -> dict[str, str]:
@@ -47,7 +50,7 @@ class Warehouse:
         return deliver(self.generated, self.landing, day)
 
     def sql(self, query: str) -> list[tuple[Any, ...]]:
-        con = duckdb.connect(str(self.db), read_only=True)
+        con = connect(self.db, read_only=True)
         try:
             return con.execute(query).fetchall()
         finally:

@@ -1,0 +1,78 @@
+"""The warehouse as the Python around dbt opens it, on either dbt target (`LAKEHOUSE_TARGET`):
+
+- `dev` (the default): one DuckDB file (`LAKEHOUSE_DB`, default `data/lakehouse.duckdb`). A build
+  holds it read-write, so other processes wait for the build (BI tools read the published copy);
+- `lake`: a DuckLake (`LAKEHOUSE_DB`, default `data/lakehouse.ducklake`): a SQLite catalog file
+  and the tables' Parquet data files in `<catalog>.files/` beside it. Every commit is a
+  snapshot (a table version: history, time travel, restore, change feed), and any number of
+  processes read while a build writes.
+
+On the lake the catalog is attached as `lakehouse` (profiles.yml's `database`), so compiled SQL
+and `silver.x`-style names are the same on both targets.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+from .config import ConfigError
+
+TARGETS = ("dev", "lake")
+LAKE_SUFFIX = ".ducklake"
+LAKE_CATALOG = "lakehouse"
+# SQLite in WAL mode lets readers read while the build commits; a writer waits up to a minute
+# for another writer's commit (dbt's two threads) instead of failing at once
+LAKE_OPTIONS = "meta_journal_mode 'WAL', meta_busy_timeout 60000"
+
+
+def target() -> str:
+    """The dbt target the project builds: LAKEHOUSE_TARGET, `dev` when unset."""
+    name = os.environ.get("LAKEHOUSE_TARGET") or "dev"
+    if name not in TARGETS:
+        raise ConfigError(f"LAKEHOUSE_TARGET={name}: not one of {', '.join(TARGETS)}")
+    return name
+
+
+def is_lake(db: Path) -> bool:
+    """Whether `db` names a DuckLake catalog (`*.ducklake`) rather than a DuckDB file."""
+    return db.suffix == LAKE_SUFFIX
+
+
+def data_path(db: Path) -> Path:
+    """Where a DuckLake's data files are: `<catalog>.files/` (DuckLake's own default)."""
+    return db.with_name(db.name + ".files")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def attach(con: duckdb.DuckDBPyConnection, db: Path, alias: str,
+           read_only: bool = False) -> None:
+    """Attach the warehouse `db` to `con` as catalog `alias`."""
+    mode = ", read_only" if read_only else ""
+    if is_lake(db):
+        # the catalog records its data path as first given: reach it by the same (real) path
+        db = db.resolve()
+        for extension in ("sqlite", "ducklake"):
+            con.load_extension(extension)
+        con.execute(f"attach {_literal(f'ducklake:sqlite:{db}')} as {alias} "
+                    f"(data_path {_literal(str(data_path(db)) + '/')}, {LAKE_OPTIONS}{mode})")
+    else:
+        con.execute(f"attach {_literal(str(db))} as {alias} ({mode.removeprefix(', ')})"
+                    if read_only else f"attach {_literal(str(db))} as {alias}")
+
+
+def connect(db: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection whose current catalog is the warehouse: the DuckDB file itself (catalog
+    named after the file), or the DuckLake attached as `lakehouse`."""
+    if not is_lake(db):
+        return duckdb.connect(str(db), read_only=read_only)
+    con = duckdb.connect()
+    con.execute("set timezone = 'UTC'")
+    attach(con, db, LAKE_CATALOG, read_only)
+    con.execute(f"use {LAKE_CATALOG}")
+    return con

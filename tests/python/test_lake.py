@@ -1,0 +1,270 @@
+"""The `lake` target (a DuckLake: SQLite catalog, Parquet data files): Delta's table versions as
+commands (history, time travel by version, restore, the change feed, vacuum, optimize), BI
+reading the lake while a run writes it, and a killed run leaving a consistent lake. One lake,
+one scenario in the order of the tests (each leaves it as the next expects)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from lakehouse.config import PROJECT_DIR
+from lakehouse.warehouse import attach, connect
+from test_serving import Served
+
+pytestmark = pytest.mark.slow  # several full runs
+
+LAKEHOUSE = Path(sys.executable).parent / "lakehouse"
+# what BI reads, per published view: its rows and a checksum of their values
+ANSWER_TABLES = ("fct_orders", "fct_order_line", "dim_customer", "mart_sales_daily")
+ANSWER = " union all ".join(
+    f"select '{t}', count(*), coalesce(sum(hash(t)), 0)::varchar from published.{t} as t"
+    for t in ANSWER_TABLES)
+
+
+class Lake(Served):
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run([str(LAKEHOUSE), *args], cwd=PROJECT_DIR, env=self.env,
+                                capture_output=True, text=True, timeout=600)
+        if check and result.returncode != 0:
+            raise AssertionError(result.stdout[-3000:] + result.stderr[-3000:])
+        return result
+
+    def answer(self) -> list[tuple]:
+        return sorted(self.sql(ANSWER))
+
+    def table(self, name: str, version: int | None = None) -> list[tuple]:
+        at = f" at (version => {version})" if version is not None else ""
+        return self.sql(f"select * from {name}{at} order by all")
+
+    def version(self) -> int:
+        return self.one("select max(snapshot_id) from ducklake_snapshots('lakehouse')")
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> Lake:
+    lake = Lake(tmp_path_factory.mktemp("lake"), generated, target_name="lake")
+    lake.deliver(0)
+    lake.run()
+    lake.first = {"version": lake.version(), "fct_orders": lake.table("gold.fct_orders"),
+                  "answer": lake.answer()}
+    time.sleep(2)  # a gap between the two runs' versions, for vacuum
+    lake.gap = time.time()
+    time.sleep(1)
+    lake.deliver(1)
+    lake.run()
+    lake.second = {"version": lake.version(), "fct_orders": lake.table("gold.fct_orders"),
+                   "answer": lake.answer()}
+    return lake
+
+
+def history(lake: Lake, table: str) -> list[dict]:
+    return json.loads(lake.cli("history", "--table", table, "--json", "--limit", "100").stdout)
+
+
+def test_every_run_records_versions_with_its_run(lake: Lake) -> None:
+    runs = [r[0] for r in lake.sql("select run_id from ops.run_history where status = 'success' "
+                                   "order by started_at")]
+    assert len(runs) == 2
+    versions = history(lake, "gold.fct_orders")
+    assert [v["version"] for v in versions] == sorted((v["version"] for v in versions),
+                                                      reverse=True)
+    written = {v["run_id"] for v in versions}
+    assert set(runs) <= written, versions
+    first = versions[-1]
+    assert first["operation"] in ("CREATE TABLE", "CREATE OR REPLACE TABLE")
+    assert first["rows_inserted"] == len(lake.table("gold.fct_orders", first["version"]))
+    # the second run changed the orders the day touched: rows deleted and inserted
+    second = [v for v in versions if v["run_id"] == runs[1]]
+    assert second and sum(v["rows_inserted"] for v in second) > 0
+    assert sum(v["rows_deleted"] for v in second) > 0
+
+
+def test_time_travel_by_version_is_what_the_table_held(lake: Lake) -> None:
+    assert lake.table("gold.fct_orders", lake.first["version"]) == lake.first["fct_orders"]
+    assert lake.table("gold.fct_orders", lake.second["version"]) == lake.second["fct_orders"]
+    assert lake.first["fct_orders"] != lake.second["fct_orders"]
+    shown = json.loads(lake.cli("time-travel", "--table", "gold.fct_orders", "--version",
+                                str(lake.first["version"]), "--limit", "-1", "--json").stdout)
+    assert len(shown["show"]) == len(lake.first["fct_orders"])
+    missing = lake.cli("time-travel", "--table", "gold.fct_orders", "--version", "99999",
+                       check=False)
+    assert missing.returncode != 0 and "does not exist" in missing.stderr
+
+
+def test_restore_writes_a_new_version_and_keeps_the_history(lake: Lake) -> None:
+    before = lake.version()
+    lake.cli("restore", "--table", "gold.fct_orders", "--version", str(lake.first["version"]))
+    assert lake.table("gold.fct_orders") == lake.first["fct_orders"]
+    newest = history(lake, "gold.fct_orders")[0]
+    assert newest["operation"] == "RESTORE" and newest["version"] > before
+    assert newest["rows_inserted"] == len(lake.first["fct_orders"])
+    # the version before the restore is still there: restoring it undoes the restore
+    assert lake.table("gold.fct_orders", before) == lake.second["fct_orders"]
+    lake.cli("restore", "--table", "gold.fct_orders", "--version", str(before))
+    assert lake.table("gold.fct_orders") == lake.second["fct_orders"]
+    refused = lake.cli("restore", "--table", "bronze.cdc_orders", "--version",
+                       str(lake.first["version"]), check=False)
+    assert refused.returncode == 1 and "exactly-once" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
+def test_change_feed_holds_what_a_run_changed(lake: Lake) -> None:
+    start = lake.first["version"] + 1
+    feed = json.loads(lake.cli("changes", "--table", "gold.fct_orders", "--from", str(start),
+                               "--to", str(lake.second["version"]), "--limit", "-1",
+                               "--json").stdout)
+    assert feed and {row["change_type"] for row in feed} <= {
+        "insert", "delete", "update_preimage", "update_postimage"}
+    first = {row[0]: row for row in lake.first["fct_orders"]}
+    second = {row[0]: row for row in lake.second["fct_orders"]}
+    changed = {key for key in first.keys() | second.keys() if first.get(key) != second.get(key)}
+    # every order whose row changed is in the feed (order_id is the table's first column)
+    assert changed and changed <= {row["order_id"] for row in feed}
+    # a table rebuilt whole by the run: its feed starts at the rebuild
+    rebuilt = [v for v in history(lake, "gold.rpt_tpch_q01")
+               if v["operation"] == "CREATE OR REPLACE TABLE"]
+    assert rebuilt
+    refused = lake.cli("changes", "--table", "gold.rpt_tpch_q01", "--from", "1", check=False)
+    assert refused.returncode == 1 and "replaced at version" in refused.stderr
+
+
+def files(lake: Lake) -> set[Path]:
+    return set(Path(str(lake.db) + ".files").rglob("*.parquet"))
+
+
+def test_vacuum_expires_old_versions_and_keeps_the_others(lake: Lake) -> None:
+    kept = [v for v in history(lake, "gold.fct_orders") if v["version"] >= lake.first["version"]]
+    on_disk = files(lake)
+    older_than = f"{math.ceil(time.time() - lake.gap)}s"  # the first run's versions only
+    lake.cli("vacuum", "--older-than", older_than)
+    versions = {r[0] for r in lake.sql("select snapshot_id from ducklake_snapshots('lakehouse')")}
+    assert lake.first["version"] not in versions
+    assert lake.second["version"] in versions
+    assert lake.table("gold.fct_orders", lake.second["version"]) == lake.second["fct_orders"]
+    survivors = [v for v in kept if v["version"] in versions]
+    assert survivors
+    for version in survivors:  # every version not expired still travels: no file it needs gone
+        lake.table("gold.fct_orders", version["version"])
+    gone = lake.cli("time-travel", "--table", "gold.fct_orders", "--version",
+                    str(lake.first["version"]), check=False)
+    assert gone.returncode != 0
+    assert lake.answer() == lake.second["answer"]
+    # the first run's tables live on in the second run's versions until the second run rebuilt
+    # them: their files go once every version but the latest and the published one expires
+    on_disk = files(lake)
+    result = json.loads(lake.cli("vacuum", "--older-than", "0s", "--json").stdout)
+    assert result["files_deleted"] > 0
+    assert files(lake) < on_disk
+    assert {r[0] for r in lake.sql("select snapshot_id from ducklake_snapshots('lakehouse')")
+            } >= {lake.version()}
+    assert lake.answer() == lake.second["answer"]
+    assert lake.table("gold.fct_orders") == lake.second["fct_orders"]
+
+
+def test_optimize_compacts_files_and_changes_no_answer(lake: Lake) -> None:
+    version = lake.version()
+    result = lake.cli("optimize")
+    before, after = (int(n) for n in result.stdout.split("data files: ")[1].split(" -> "))
+    assert after <= before
+    assert lake.answer() == lake.second["answer"]
+    assert lake.table("gold.fct_orders") == lake.second["fct_orders"]
+    # the version before the compaction still reads as it did (merged files keep versions)
+    assert lake.table("gold.fct_orders", version) == lake.second["fct_orders"]
+
+
+# a BI tool in its own process: attach the lake, read every answer table in one transaction
+READER = """
+import json, pathlib, sys, time
+from lakehouse.warehouse import connect
+out, stop, query, lake = sys.argv[1:5]
+with open(out, "w") as f:
+    while not pathlib.Path(stop).exists():
+        try:
+            con = connect(pathlib.Path(lake), read_only=True)
+            con.execute("begin")
+            answer = sorted(map(list, con.execute(query).fetchall()))
+            con.close()
+            f.write(json.dumps({"t": time.time(), "answer": answer}) + "\\n")
+        except Exception as error:
+            f.write(json.dumps({"t": time.time(), "error": str(error)}) + "\\n")
+        f.flush()
+        time.sleep(0.2)
+"""
+
+
+def test_bi_reads_one_runs_gold_while_a_run_writes(lake: Lake, tmp_path: Path) -> None:
+    before = lake.answer()
+    out, stop = tmp_path / "reads.jsonl", tmp_path / "stop"
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(out), str(stop), ANSWER,
+                               str(lake.db)], env=lake.env, start_new_session=True)
+    try:
+        time.sleep(1)
+        lake.deliver(2)
+        started = time.time()
+        lake.run()
+        ended = time.time()
+        time.sleep(1)
+    finally:
+        stop.touch()
+        reader.wait(30)
+    after = lake.answer()
+    assert after != before
+    reads = [json.loads(line) for line in out.read_text().splitlines()]
+    errors = [r["error"] for r in reads if "error" in r]
+    assert not errors, errors[:3]
+    during = [r for r in reads if started <= r["t"] <= ended]
+    assert len(during) >= 5
+    answers = [[tuple(a) for a in r["answer"]] for r in reads]
+    assert all(a in (before, after) for a in answers), "a reader saw a mix of two runs' gold"
+    assert answers[0] == before and answers[-1] == after
+
+
+def test_a_killed_run_leaves_the_lake_at_a_consistent_version(lake: Lake,
+                                                              tmp_path: Path) -> None:
+    before = lake.answer()
+    published = lake.one("select snapshot_id from published.version")
+    loaded = lake.one("select count(*) from bronze.ingest_ledger")
+    lake.deliver(3)
+    run = subprocess.Popen([str(LAKEHOUSE), "run", "--no-docs"], cwd=PROJECT_DIR, env=lake.env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           start_new_session=True)
+    try:
+        # bronze has committed the day's files: silver and gold are being written
+        deadline = time.monotonic() + 300
+        while lake.one("select count(*) from bronze.ingest_ledger") == loaded:
+            assert run.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+        time.sleep(1)
+    finally:
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait(30)
+    assert lake.answer() == before  # BI still reads the last successful run
+    assert lake.one("select snapshot_id from published.version") == published
+    lake.run()  # the next run finishes the work
+    # gold equals a DuckDB-file warehouse built from the same landing zone in one run
+    dev = Served(tmp_path / "dev", lake.generated, target_name="dev")
+    dev.deliver(3)
+    dev.run()
+    con = connect(lake.db, read_only=True)
+    try:
+        attach(con, dev.db, "dev", read_only=True)
+        tables = [r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = 'lakehouse' "
+            "and schema_name = 'gold'").fetchall()]
+        assert len(tables) > 10
+        for table in tables:
+            for a, b in (("lakehouse", "dev"), ("dev", "lakehouse")):
+                differ = con.execute(
+                    f"select count(*) from (select * from {a}.gold.{table} except all "
+                    f"select * from {b}.gold.{table})").fetchone()[0]
+                assert differ == 0, (table, a, b)
+    finally:
+        con.close()
