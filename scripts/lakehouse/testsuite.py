@@ -5,6 +5,10 @@ generated data set, then pytest. Two tiers:
 - `--fast`, the inner loop (under 5 minutes here): the same lint and end-to-end build (which
   runs dbt's unit tests and data tests), and the pytest tests not marked `slow` (the marker is
   declared in pyproject.toml).
+
+The full suite runs on the default target (`dev`, a DuckDB file), then the end-to-end proofs
+(`LAKE_PROOFS`: silver equals the generator's truth, gold equals TPC-H's answers) again on the
+`lake` target (a DuckLake); `test_lake.py` tests the lake's own commands in the first pass.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from .dbt import Dbt, DbtError
 from .errors import PipelineError
 
 SQL_DIRS = ("models", "tests", "analyses", "snapshots")
+LAKE_PROOFS = ("tests/python/test_silver.py", "tests/python/test_gold.py")
 
 
 def run_tests(pytest_args: Sequence[str] = (), fast: bool = False,
@@ -66,5 +71,10 @@ def run_tests(pytest_args: Sequence[str] = (), fast: bool = False,
     # fixtures (its warehouses) are built once; `-- -n 0` runs in one process
     workers = ["-n", "auto", "--dist", "loadfile"]
     log(f"test step: pytest{' (fast tier: not slow)' if fast else ''}, a worker per core")
-    return subprocess.call([str(bin_dir / "pytest"), *workers, *tier, *pytest_args],
-                           cwd=PROJECT_DIR)
+    status = subprocess.call([str(bin_dir / "pytest"), *workers, *tier, *pytest_args],
+                             cwd=PROJECT_DIR)
+    if status != 0 or fast or pytest_args:  # the lake pass belongs to the whole suite
+        return status
+    log("test step: the end-to-end proofs again on the lake target (LAKEHOUSE_TARGET=lake)")
+    return subprocess.call([str(bin_dir / "pytest"), *workers, *LAKE_PROOFS],
+                           cwd=PROJECT_DIR, env={**os.environ, "LAKEHOUSE_TARGET": "lake"})

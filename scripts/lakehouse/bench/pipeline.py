@@ -19,6 +19,10 @@ with the engine's lower bound. The baseline runs in one process per run and repo
 layer. After the full build and after the last run, every gold table of ours is compared with
 the baseline's (all columns but technical ones, as multisets): they must be identical.
 
+With `lake_target`, a third side runs each run too, right after ours: the same project on the
+`lake` target (a DuckLake, one dbt thread, see the README's "The lake target"), reported as
+lake / ours (the DuckDB file) and lake / baseline, its gold compared with ours'.
+
 Rows per layer: `rows_in` is what reached the layer in the run (landing lines of the new files
 for bronze, new bronze rows for silver, new history versions for gold), `rows_out` the rows in
 the layer's tables after it; rows/s = rows_in / seconds.
@@ -44,6 +48,7 @@ from ..config import PROJECT_DIR
 from ..dbt import Dbt, DbtError, measure
 from ..delivery import generated_params
 from ..generator import data_set_params, deliver
+from ..warehouse import attach, connect
 
 BIN = Path(sys.executable).parent
 NAN = math.nan
@@ -107,13 +112,15 @@ def _dbt_timing(results: dict[str, Any]) -> dict[str, Any]:
 
 
 class Ours:
-    """The dbt project against its own warehouse and target directory."""
+    """The dbt project against its own warehouse and target directory, on a dbt target (`dev`,
+    a DuckDB file; `lake`, a DuckLake)."""
 
-    def __init__(self, work: Path, landing: Path, memory_limit: str, threads: int) -> None:
-        self.work = work
-        self.db = work / "ours.duckdb"
-        self.dbt = Dbt.scratch(work, landing, self.db, LAKEHOUSE_MEMORY_LIMIT=memory_limit,
-                               LAKEHOUSE_THREADS=str(threads))
+    def __init__(self, work: Path, landing: Path, memory_limit: str, threads: int,
+                 target: str = "dev") -> None:
+        self.work = work / target if target != "dev" else work
+        self.db = self.work / ("ours.ducklake" if target == "lake" else "ours.duckdb")
+        self.dbt = Dbt.scratch(self.work, landing, self.db, LAKEHOUSE_MEMORY_LIMIT=memory_limit,
+                               LAKEHOUSE_THREADS=str(threads), LAKEHOUSE_TARGET=target)
 
     def step(self, name: str, args: list[str]) -> dict[str, Any]:
         run = self.dbt.run(*args, check=False, capture=True)
@@ -132,12 +139,13 @@ class Ours:
 
 
 def _row_counts(db: Path) -> dict[str, dict[str, int]]:
-    """Rows per table of the bronze, silver and gold schemas of a DuckDB file."""
-    con = duckdb.connect(str(db), read_only=True)
+    """Rows per table of the bronze, silver and gold schemas of a warehouse."""
+    con = connect(db, read_only=True)
     try:
         tables = con.execute(
             "select schema_name, table_name from duckdb_tables() "
-            "where schema_name in ('bronze', 'silver', 'gold') order by all").fetchall()
+            "where database_name = current_database() "
+            "and schema_name in ('bronze', 'silver', 'gold') order by all").fetchall()
         counts: dict[str, dict[str, int]] = {layer: {} for layer in LAYERS}
         for schema, table in tables:
             counts[schema][table] = con.execute(
@@ -175,8 +183,8 @@ def compare_gold(ours: Path, baseline: Path) -> dict[str, dict[str, int]]:
     (multiset difference over all columns but technical ones, whose names start with `_`)."""
     con = duckdb.connect()
     try:
-        con.execute(f"attach '{ours}' as ours (read_only)")
-        con.execute(f"attach '{baseline}' as baseline (read_only)")
+        attach(con, ours, "ours", read_only=True)
+        attach(con, baseline, "baseline", read_only=True)
         tables = [r[0] for r in con.execute(
             "select table_name from duckdb_tables() where database_name = 'ours' "
             "and schema_name = 'gold' order by 1").fetchall()]
@@ -215,7 +223,8 @@ def machine() -> dict[str, Any]:
 
 def bench(sf: float, days: int, seed: int = 42, data: Path = PROJECT_DIR / "data" / "bench",
           out: Path | None = None, memory_limit: str = "8GB", threads: int = 2,
-          tests: bool = True, change_scale: float = 1.0, log=print) -> dict[str, Any]:
+          tests: bool = True, change_scale: float = 1.0, lake_target: bool = False,
+          log=print) -> dict[str, Any]:
     name = f"sf{sf:g}-d{days}-s{seed}" + (f"-c{change_scale:g}" if change_scale != 1 else "")
     generated = data / name / "generated"
     work = data / name / "work"
@@ -226,6 +235,9 @@ def bench(sf: float, days: int, seed: int = 42, data: Path = PROJECT_DIR / "data
     landing = work / "landing"
     landing.mkdir(parents=True)
     ours = Ours(work, landing, memory_limit, threads)
+    lake = Ours(work, landing, memory_limit, threads, target="lake") if lake_target else None
+    if lake:
+        lake.work.mkdir()
     baseline_db = work / "baseline.duckdb"
     manifest = json.loads((generated / "manifest.json").read_text())
     lines_by_path = {f["path"]: f["lines"] for f in manifest["files"]}
@@ -304,12 +316,32 @@ def bench(sf: float, days: int, seed: int = 42, data: Path = PROJECT_DIR / "data
         log(f"bench: run {day}: ours {run['ours']['net_seconds']:.1f}s net "
             f"(+{run['ours']['dbt_overhead_seconds']:.1f}s dbt overhead), baseline "
             f"{run['baseline']['seconds']:.1f}s: {run['ratio']['total_net']:.2f}x")
+        if lake:
+            started = time.perf_counter()
+            lake_steps = {s["step"]: s for s in lake.run(tests)}
+            net = sum(lake_steps[x]["net_seconds"] for x in LAYERS)
+            run["lake"] = {
+                "wall_seconds": time.perf_counter() - started,
+                "net_seconds": net,
+                "dbt_overhead_seconds": sum(lake_steps[x]["dbt_overhead_seconds"]
+                                            for x in LAYERS),
+                "test_seconds": lake_steps["test"]["seconds"] if tests else None,
+                "layers": {x: {"net_seconds": lake_steps[x]["net_seconds"],
+                               "slowest_nodes": lake_steps[x]["slowest_nodes"]} for x in LAYERS},
+                "peak_rss_bytes": max(s["peak_rss_bytes"] for s in lake_steps.values()),
+                "over_ours": net / run["ours"]["net_seconds"],
+                "over_baseline": net / run["baseline"]["seconds"],
+            }
+            log(f"bench: run {day}: lake {net:.1f}s net: {run['lake']['over_ours']:.2f}x ours "
+                "(the DuckDB file)")
         if day in (0, days) and baseline_error is None:
             checks[f"run {day}"] = _in_child(compare_gold, ours.db, baseline_db)
+        if day in (0, days) and lake:
+            checks[f"run {day}: lake"] = _in_child(compare_gold, lake.db, ours.db)
     result = {
         "params": {"sf": sf, "days": days, "seed": seed, "change_scale": change_scale,
                    "memory_limit": memory_limit,
-                   "threads": threads, "tests": tests},
+                   "threads": threads, "tests": tests, "lake_target": lake_target},
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "generation": generation,

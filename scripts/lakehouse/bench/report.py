@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+LAYERS = ("bronze", "silver", "gold")
 GIB = 1024**3
 UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
@@ -63,8 +64,10 @@ def _markdown(result: dict[str, Any], t: dict[str, Any]) -> str:
         f"memory_limit {p['memory_limit']}, {p['threads']} threads.",
         "",
         f"Reproduce: `lakehouse bench --sf {p['sf']:g} --days {p['days']} --seed {p['seed']} "
-        f"--memory-limit {p['memory_limit']} --threads {p['threads']}"
-        f"{'' if p['tests'] else ' --no-tests'}`",
+        + (f"--change-scale {p['change_scale']:g} " if p.get("change_scale", 1) != 1 else "")
+        + f"--memory-limit {p['memory_limit']} --threads {p['threads']}"
+        + ("" if p["tests"] else " --no-tests")
+        + (" --lake-target" if p.get("lake_target") else "") + "`",
         "",
         f"Data generation (timed apart): {g['seconds']:.1f} s, peak memory "
         f"{_gib(g['peak_rss_bytes'])}"
@@ -114,6 +117,26 @@ def _markdown(result: dict[str, Any], t: dict[str, Any]) -> str:
                 f"| {b['seconds']:.2f} | {r['ratio'][layer]:.2f}x | {o['rows_in']:,} "
                 f"| {o['rows_out']:,} | {o['rows_per_second'] or 0:,.0f} "
                 f"| {b['rows_per_second'] or 0:,.0f} | {_gib(o['peak_rss_bytes'])} |")
+    if p.get("lake_target"):
+        lines += [
+            "",
+            "## The lake target (DuckLake) against the DuckDB file",
+            "",
+            "The same project on the `lake` target (one dbt thread: see the README), run right "
+            "after ours on the same landing zone; net seconds as above.",
+            "",
+            "| run | DuckDB file net s | lake net s | lake / DuckDB file | lake / baseline "
+            "| lake bronze s | lake silver s | lake gold s | lake tests s | lake peak memory |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for r in result["runs"]:
+            k = r["lake"]
+            tests = "-" if k["test_seconds"] is None else f"{k['test_seconds']:.1f}"
+            lines.append(
+                f"| {r['run']} ({r['kind']}) | {r['ours']['net_seconds']:.2f} "
+                f"| {k['net_seconds']:.2f} | {k['over_ours']:.2f}x | {k['over_baseline']:.2f}x "
+                + " ".join(f"| {k['layers'][x]['net_seconds']:.2f}" for x in LAYERS)
+                + f" | {tests} | {_gib(k['peak_rss_bytes'])} |")
     lines += [
         "",
         "## Targets",
