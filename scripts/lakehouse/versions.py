@@ -41,7 +41,7 @@ def require_lake(db: Path) -> None:
     if not is_lake(db):
         raise UserError(f"table versions need the lake target (LAKEHOUSE_TARGET=lake, a DuckLake "
                         f"warehouse); {db} is a DuckDB file, which keeps no table versions "
-                        "(see README \"Targets\")")
+                        "(see the README, \"The lake target\")")
     if not db.exists():
         raise UserError(f"no lake at {db} yet: run `lakehouse run` first")
 

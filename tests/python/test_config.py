@@ -35,3 +35,29 @@ def test_missing_path_is_one_line_error(tmp_path: Path, variable: str, command: 
                                                             "LAKEHOUSE_DB" else missing) in lines[0]
     assert not (tmp_path / "missing").exists()
     assert not (tmp_path / "warehouse.duckdb").exists()
+
+
+@pytest.mark.parametrize(("target", "db", "command"), [
+    ("lake", "warehouse.duckdb", ["run", "--no-docs"]),
+    ("dev", "warehouse.ducklake", ["run", "--no-docs"]),
+    ("warehouse", "warehouse.duckdb", ["history"]),
+    ("dev", "warehouse.duckdb", ["history", "--table", "gold.fct_orders"]),
+])
+def test_target_and_warehouse_must_agree(tmp_path: Path, target: str, db: str,
+                                         command: list[str]) -> None:
+    # a DuckLake catalog for the lake target only, the lake's commands on the lake only: one
+    # line on stderr saying which, and nothing created
+    (tmp_path / "landing").mkdir()
+    env = {**os.environ, "LAKEHOUSE_TARGET": target, "LAKEHOUSE_DB": str(tmp_path / db),
+           "LAKEHOUSE_LANDING": str(tmp_path / "landing")}
+    if command[0] == "history":  # a warehouse to read, so that the error is about the target
+        (tmp_path / db).touch()
+    result = subprocess.run([str(LAKEHOUSE), *command], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert ("LAKEHOUSE_TARGET" in lines[0] or "lake" in lines[0]), lines
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        {"landing", db} if command[0] == "history" else {"landing"})
