@@ -24,8 +24,10 @@ TARGETS = ("dev", "lake")
 LAKE_SUFFIX = ".ducklake"
 LAKE_CATALOG = "lakehouse"
 # SQLite in WAL mode lets readers read while the build commits; a writer waits up to a minute
-# for another writer's commit (dbt's two threads) instead of failing at once
-LAKE_OPTIONS = "meta_journal_mode 'WAL', meta_busy_timeout 60000"
+# for another writer's commit instead of failing at once. No inlining (rows and deletes of
+# small commits kept in catalog tables): flushing them, like overwriting a delete file, replaces
+# catalog rows that a reader of an older version may be about to read (publish.publish_lake)
+LAKE_OPTIONS = "meta_journal_mode 'WAL', meta_busy_timeout 60000, data_inlining_row_limit 0"
 
 
 def target() -> str:
