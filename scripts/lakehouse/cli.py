@@ -96,6 +96,17 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
                   "--server.headless", "true", "--browser.gatherUsageStats", "false"])
 
 
+def cmd_orchestrate(args: argparse.Namespace) -> int:
+    """Serve the workflows (Dagster's UI and daemon) on 127.0.0.1 until interrupted."""
+    from .orchestration.instance import command, environment
+
+    os.environ.update(environment(Settings.from_env((LANDING, DB))))
+    log(f"workflows on http://127.0.0.1:{args.port} (instance {os.environ['DAGSTER_HOME']}; "
+        "Ctrl-C to stop): the job `lakehouse_run` starts when files land, daily at 06:00 UTC, "
+        "or from the UI")
+    return serve(command(args.port))
+
+
 def cmd_history(args: argparse.Namespace) -> int:
     """Print the latest runs from ops.run_history (Workflows' run history), or with --table a
     table's versions (Delta's DESCRIBE HISTORY, on the lake target)."""
@@ -365,6 +376,16 @@ def build_parser() -> argparse.ArgumentParser:
                        "the published serving copy ($LAKEHOUSE_SERVING), read-only.")
     p.add_argument("--port", type=int, default=8501, help="port (default 8501)")
     p.set_defaults(func=cmd_dashboard)
+
+    p = sub.add_parser("orchestrate", help="workflows: Dagster's UI and daemon (file-arrival "
+                       "sensor, daily schedule, runs on demand, retries)",
+                       description="Serve the Dagster UI and run its daemon on 127.0.0.1: the "
+                       "job `lakehouse_run` (every dbt model an asset, every test a check, "
+                       "then the publication) starts when files land in the landing zone, "
+                       "every day at 06:00 UTC, or from the UI; one run at a time. The "
+                       "instance is $DAGSTER_HOME (default data/dagster).")
+    p.add_argument("--port", type=int, default=3000, help="port (default 3000)")
+    p.set_defaults(func=cmd_orchestrate)
 
     p = sub.add_parser("history", help="the run history (ops.run_history), or a table's "
                        "versions (--table)",

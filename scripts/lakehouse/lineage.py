@@ -219,6 +219,11 @@ def write(result: Lineage, target: Path) -> Path:
     return path
 
 
+def read(target: Path) -> Lineage:
+    """The column lineage a run wrote to dbt's target directory."""
+    return Lineage.from_json(json.loads((target / ARTIFACT).read_text()))
+
+
 def tree(result: Lineage, column: str) -> list[str]:
     """The column and its inputs down to the landing fields, one line each, indented."""
     lines: list[str] = []

@@ -7,13 +7,13 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from . import log as log_line
-from .config import PROJECT_DIR, Settings
-from .dbt import Dbt, DbtError
+from .config import PROJECT_DIR, Settings, target_path
+from .dbt import Dbt, DbtError, DbtResult
 from .errors import PipelineError
 from .warehouse import is_lake
 
@@ -32,84 +32,174 @@ def run_pipeline(settings: Settings, docs: bool = True, max_files_per_run: int |
     most that many new files per feed, and builds repeat until nothing is pending. Every run is
     recorded in `ops.run_history`, failed ones too.
     """
-    from .landing import external_rows_pending, pending_files
-    from .lineage import governance_violations, masked_columns
-    from .run_history import RunRecorder, interrupted_input, last_build
-
-    settings.export()
-    dbt = Dbt()
-    recorder = RunRecorder(settings.db, dbt.target)
-    recorder.project_hash = project_fingerprint(variables or {})
-    log(f"build: landing={settings.landing} warehouse={settings.db} run_id={recorder.run_id}")
-    variables = {**(variables or {}),
-                 **({"max_files_per_run": max_files_per_run} if max_files_per_run else {})}
-    args = ["build", *(["--vars", json.dumps(variables)] if variables else [])]
-    last = last_build(settings.db)
-    # the last build left everything up to date (it succeeded, with this project and these
-    # variables, published if a publish is asked for): only what is pending needs building
-    up_to_date = (last is not None and last.status == "success"
-                  and last.project_hash == recorder.project_hash
-                  and (publish_to is None or last.published))
-    pending = pending_files(settings.landing, settings.db)
-    external = external_rows_pending(settings.db, settings.external_db)
-    # what a killed run ingested is in bronze but in nothing downstream: build from it too
-    interrupted, interrupted_external = interrupted_input(settings.db)
-    for feed in interrupted:
-        pending.setdefault(feed, [])
-    external = external or interrupted_external
-    if up_to_date and not any(pending.values()) and not external and not interrupted:
-        recorder.finish("no_changes", published=False)
-        log(f"nothing pending since run {last.run_id} (no new landing file, no new external "  # type: ignore[union-attr]
-            "rows, the same project): nothing built, docs and publish skipped")
-        return recorder.run_id
+    run = Run(settings, docs=docs, max_files_per_run=max_files_per_run, variables=variables,
+              publish_to=publish_to, log=log)
+    if not run.plan():
+        return run.run_id
     try:
+        for _ in run.builds():
+            pass
+        run.check()
+    except (DbtError, PipelineError) as error:
+        run.fail(error)
+    run.succeed(published=False)  # publish_run marks it published once it is
+    if publish_to is not None:
+        publish_run(settings, run.run_id, publish_to, run.dbt.target, log)
+    log(f"run {run.run_id} finished in {run.recorder.seconds():.1f}s")
+    return run.run_id
+
+
+class Run:
+    """One run of the main job, in the phases `run_pipeline` (and the Dagster job,
+    orchestration/definitions.py) go through: `plan` (what is pending), `builds` (dbt, repeated
+    while files are left), `check` (docs, column-lineage governance), then `succeed` or `fail`
+    (the row in ops.run_history); publishing follows a success (`publish_run`)."""
+
+    def __init__(self, settings: Settings, docs: bool = True,
+                 max_files_per_run: int | None = None, variables: dict | None = None,
+                 publish_to: Path | None = None, log: Callable[[str], None] = log_line,
+                 run_id: str | None = None, capture: bool = False) -> None:
+        from .run_history import RunRecorder
+
+        settings.export()
+        self.settings, self.docs, self.publish_to, self.log = settings, docs, publish_to, log
+        self.capture = capture  # keep dbt's output (and log it) rather than print it
+        self.dbt = Dbt()
+        self.recorder = RunRecorder(settings.db, self.dbt.target, run_id)
+        self.recorder.project_hash = project_fingerprint(variables or {})
+        variables = {**(variables or {}),
+                     **({"max_files_per_run": max_files_per_run} if max_files_per_run else {})}
+        self.args = ["build", *(["--vars", json.dumps(variables)] if variables else [])]
+        self.pending: dict[str, list[str]] = {}
+        self.external = False
+        self.interrupted: list[str] = []
+        self.up_to_date = False
+
+    @property
+    def run_id(self) -> str:
+        return self.recorder.run_id
+
+    def plan(self) -> bool:
+        """Whether there is anything to build. When there is not (no new landing file, no new
+        external rows, nothing a killed run left, the project of the last successful build),
+        the run is recorded as `no_changes` and nothing is built, documented or published."""
+        from .landing import external_rows_pending, pending_files
+        from .run_history import interrupted_input, last_build
+
+        settings = self.settings
+        self.log(f"build: landing={settings.landing} warehouse={settings.db} "
+                 f"run_id={self.run_id}")
+        last = last_build(settings.db)
+        # the last build left everything up to date (it succeeded, with this project and these
+        # variables, published if a publish is asked for): only what is pending needs building
+        self.up_to_date = (last is not None and last.status == "success"
+                           and last.project_hash == self.recorder.project_hash
+                           and (self.publish_to is None or last.published))
+        self.pending = pending_files(settings.landing, settings.db)
+        self.external = external_rows_pending(settings.db, settings.external_db)
+        # what a killed run ingested is in bronze but in nothing downstream: build from it too
+        self.interrupted, interrupted_external = interrupted_input(settings.db)
+        for feed in self.interrupted:
+            self.pending.setdefault(feed, [])
+        self.external = self.external or interrupted_external
+        if (self.up_to_date and not any(self.pending.values()) and not self.external
+                and not self.interrupted):
+            self.recorder.finish("no_changes", published=False)
+            self.log(f"nothing pending since run {last.run_id} (no new landing file, no new "  # type: ignore[union-attr]
+                     "external rows, the same project): nothing built, docs and publish skipped")
+            return False
+        return True
+
+    def builds(self) -> Iterator[DbtResult]:
+        """Build what is pending, and again while files are left (`max_files_per_run`): each
+        dbt build's result, yielded before a failing one raises DbtError."""
+        from .landing import pending_files
+
+        pending, external, interrupted = self.pending, self.external, self.interrupted
         waiting = sum(len(f) for f in pending.values())
         for attempt in range(1, 10_000):
-            selection = (changed_sources(pending, external, interrupted) if up_to_date
+            selection = (changed_sources(pending, external, interrupted) if self.up_to_date
                          else [])
-            log(f"build #{attempt}: {waiting} landing file(s) pending"
-                + (f"; building what they feed: {' '.join(selection)}" if selection else ""))
-            result = dbt.run(*args, *(["--select", *selection] if selection else []),
-                             check=False)
-            recorder.add_dbt_results(result)
+            self.log(f"build #{attempt}: {waiting} landing file(s) pending"
+                     + (f"; building what they feed: {' '.join(selection)}" if selection else ""))
+            result = self.dbt.run(*self.args, *(["--select", *selection] if selection else []),
+                                  check=False, capture=self.capture)
+            if self.capture and result.output:
+                self.log(result.output)
+            self.recorder.add_dbt_results(result)
+            yield result
             if not result.ok:
                 raise DbtError(result)
-            pending = pending_files(settings.landing, settings.db)
+            pending = pending_files(self.settings.landing, self.settings.db)
             external, interrupted = False, []  # the build read all of it up to now
             left = sum(len(f) for f in pending.values())
             if left == 0 or left >= waiting:
                 break
             waiting = left
-        if docs:
-            dbt.run("docs", "generate")
-        lineage = column_lineage(settings.db, dbt.target)
-        problems = governance_violations(lineage)
+
+    def check(self) -> None:
+        """The docs (unless skipped) and the governance rule on the build's column lineage
+        (written to the target directory, where publishing reads its masks)."""
+        from .lineage import governance_violations
+
+        if self.docs:
+            self.dbt.run("docs", "generate", capture=self.capture)
+        problems = governance_violations(column_lineage(self.settings.db, self.dbt.target))
         if problems:
-            recorder.failure = "governance: " + "\n".join(problems)
+            self.recorder.failure = "governance: " + "\n".join(problems)
             for problem in problems:
                 print(f"lakehouse: governance: {problem}", file=sys.stderr)
             raise PipelineError(f"governance: {len(problems)} gold column(s) derived from "
                                 "personal data are neither tagged nor declared not PII")
-    except (DbtError, PipelineError) as error:
-        recorder.finish("failed", published=False,
-                        failure=recorder.failure or recorder.failures() or str(error))
-        log("run failed: nothing published")
+
+    def fail(self, error: Exception) -> NoReturn:
+        """Record the run as failed (with the failing nodes, or why) and raise PipelineError."""
+        self.recorder.finish("failed", published=False,
+                             failure=self.recorder.failure or self.recorder.failures()
+                             or str(error))
+        self.log("run failed: nothing published")
         raise PipelineError(str(error)) from error
-    recorder.finish("success", published=publish_to is not None)
-    if publish_to is not None:
-        from .publish import publish
 
-        masks = masked_columns(lineage)
-        served = publish(settings.db, publish_to, dbt.target / "manifest.json",
-                         recorder.run_id, masks=masks)
-        log(f"published gold to {served} and {publish_to / 'parquet'}")
-        if is_lake(settings.db):
-            from .publish import publish_lake
+    def succeed(self, published: bool) -> None:
+        self.recorder.finish("success", published=published)
 
-            version = publish_lake(settings.db, recorder.run_id, masks=masks)
-            log(f"published gold in the lake: published.* at version {version}")
-    log(f"run {recorder.run_id} finished in {recorder.seconds():.1f}s")
-    return recorder.run_id
+
+def publish_run(settings: Settings, run_id: str, publish_to: Path | None = None,
+                target: Path | None = None, log: Callable[[str], None] = log_line) -> Path:
+    """Publish gold as run `run_id` left it: the masked serving copy (and, on the lake target,
+    the `published.*` views pinned at the run's version), masked by the column lineage the run
+    wrote to dbt's target directory. Marks the run published in ops.run_history."""
+    from .lineage import masked_columns, read
+    from .publish import publish
+    from .run_history import mark_published
+
+    target = target or target_path()
+    publish_to = publish_to or settings.serving or settings.db.parent / "serving"
+    masks = masked_columns(read(target))
+    served = publish(settings.db, publish_to, target / "manifest.json", run_id, masks=masks)
+    log(f"published gold to {served} and {publish_to / 'parquet'}")
+    if is_lake(settings.db):
+        from .publish import publish_lake
+
+        version = publish_lake(settings.db, run_id, masks=masks)
+        log(f"published gold in the lake: published.* at version {version}")
+    mark_published(settings.db, run_id)
+    return served
+
+
+# what another process holding the warehouse looks like: DuckDB's file lock, SQLite's (a
+# DuckLake catalog); a run that meets one is worth retrying
+TRANSIENT = ("Could not set lock on file", "Conflicting lock is held", "database is locked")
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a run failed because another process held the warehouse (worth a retry)."""
+    texts = [str(error)]
+    if isinstance(error, DbtError):
+        texts += [error.result.output or "", *error.result.failures()]
+    cause = error.__cause__
+    return any(marker in text for text in texts for marker in TRANSIENT) or (
+        cause is not None and is_transient(cause))
 
 
 def changed_sources(pending: dict[str, list[str]], external: bool,

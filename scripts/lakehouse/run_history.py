@@ -46,9 +46,9 @@ STATUSES = ("success", "failed", "no_changes")
 
 
 class RunRecorder:
-    def __init__(self, db: Path, target: Path) -> None:
+    def __init__(self, db: Path, target: Path, run_id: str | None = None) -> None:
         self.db = db
-        self.run_id = uuid.uuid4().hex[:12]
+        self.run_id = run_id or uuid.uuid4().hex[:12]  # a Dagster run keeps its own id
         self.started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         self.started = time.monotonic()
         self.target = target  # dbt's target directory (the manifest of the run's build)
@@ -113,6 +113,15 @@ class RunRecorder:
                          published, failure, self.project_hash])
         finally:
             con.close()
+
+
+def mark_published(db: Path, run_id: str) -> None:
+    """Record that run `run_id`'s gold was published (a step after the run was recorded)."""
+    con = connect(db)
+    try:
+        con.execute("update ops.run_history set published = true where run_id = ?", [run_id])
+    finally:
+        con.close()
 
 
 @dataclass(frozen=True)
