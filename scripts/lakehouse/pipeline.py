@@ -4,6 +4,7 @@ publication of gold for BI tools; every run recorded in `ops.run_history`."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sys
@@ -42,7 +43,7 @@ def run_pipeline(settings: Settings, docs: bool = True, max_files_per_run: int |
         run.check()
     except (DbtError, PipelineError) as error:
         run.fail(error)
-    run.succeed(published=False)  # publish_run marks it published once it is
+    run.succeed(published=False)  # publish_run marks it published as it publishes
     if publish_to is not None:
         publish_run(settings, run.run_id, publish_to, run.dbt.target, log)
     log(f"run {run.run_id} finished in {run.recorder.seconds():.1f}s")
@@ -176,14 +177,20 @@ def publish_run(settings: Settings, run_id: str, publish_to: Path | None = None,
     target = target or target_path()
     publish_to = publish_to or settings.serving or settings.db.parent / "serving"
     masks = masked_columns(read(target))
-    served = publish(settings.db, publish_to, target / "manifest.json", run_id, masks=masks)
-    log(f"published gold to {served} and {publish_to / 'parquet'}")
-    if is_lake(settings.db):
-        from .publish import publish_lake
-
-        version = publish_lake(settings.db, run_id, masks=masks)
-        log(f"published gold in the lake: published.* at version {version}")
+    # marked first, so that the published copy's own run history says so; unmarked if it fails
     mark_published(settings.db, run_id)
+    try:
+        served = publish(settings.db, publish_to, target / "manifest.json", run_id, masks=masks)
+        log(f"published gold to {served} and {publish_to / 'parquet'}")
+        if is_lake(settings.db):
+            from .publish import publish_lake
+
+            version = publish_lake(settings.db, run_id, masks=masks)
+            log(f"published gold in the lake: published.* at version {version}")
+    except BaseException:
+        with contextlib.suppress(Exception):  # the warehouse may be what failed
+            mark_published(settings.db, run_id, published=False)
+        raise
     return served
 
 

@@ -115,11 +115,12 @@ class RunRecorder:
             con.close()
 
 
-def mark_published(db: Path, run_id: str) -> None:
-    """Record that run `run_id`'s gold was published (a step after the run was recorded)."""
+def mark_published(db: Path, run_id: str, published: bool = True) -> None:
+    """Record whether run `run_id`'s gold is published (a step after the run was recorded)."""
     con = connect(db)
     try:
-        con.execute("update ops.run_history set published = true where run_id = ?", [run_id])
+        con.execute("update ops.run_history set published = ? where run_id = ?",
+                    [published, run_id])
     finally:
         con.close()
 
