@@ -86,6 +86,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train the late-delivery model on published gold; log and register it in MLflow."""
+    from .ml import train, trained_json
+
+    result = train(Settings.from_env(), validation_days=args.validation_days,
+                   regularization=args.regularization)
+    if args.json:
+        print(trained_json(result))
+    return 0
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     """Start the executive dashboard (Streamlit) on the published serving copy."""
     Settings.from_env().export()
@@ -370,6 +381,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="at most N new files per feed per dbt build; builds repeat until "
                         "nothing is pending (Auto Loader maxFilesPerTrigger + AvailableNow)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("train", help="train the late-delivery model on gold, track and "
+                       "register it in MLflow",
+                       description="Train the late-delivery model on gold.ml_late_delivery_"
+                       "features as published (the serving copy), split by time; log it to "
+                       "MLflow ($MLFLOW_TRACKING_URI, default a SQLite store beside the "
+                       "warehouse), register a new version, and give it the alias `champion` "
+                       "if it beats the current champion on the same validation rows. The "
+                       "next `lakehouse run` scores with the champion (gold.pred_late_delivery).")
+    p.add_argument("--validation-days", type=int, default=365, metavar="N",
+                   help="validate on the last N days of orders with final labels (default 365)")
+    p.add_argument("--regularization", type=float, default=1.0, metavar="C",
+                   help="the logistic regression's inverse regularization strength (default 1)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("dashboard", help="the executive dashboard (Streamlit, read-only)",
                        description="Serve the executive dashboard on 127.0.0.1: it reads only "

@@ -51,6 +51,15 @@ class Settings:
     generated: Path
     external_db: Path | None = None
     serving: Path | None = None
+    mlflow: str | None = None
+    """The MLflow tracking and registry URI (MLFLOW_TRACKING_URI); unset, `tracking_uri`."""
+
+    @property
+    def tracking_uri(self) -> str:
+        """MLflow's store: MLFLOW_TRACKING_URI, else a SQLite file beside the warehouse
+        (`<warehouse's directory>/mlflow/mlflow.db`, artifacts in `mlflow/artifacts`), so the
+        models trained on a warehouse live with it."""
+        return self.mlflow or f"sqlite:///{self.db.parent.resolve() / 'mlflow' / 'mlflow.db'}"
 
     @classmethod
     def from_env(cls, require: tuple[str, ...] = ()) -> Settings:
@@ -83,6 +92,7 @@ class Settings:
             generated=env_path("LAKEHOUSE_GENERATED"),
             external_db=env_path("LAKEHOUSE_EXTERNAL_DB"),
             serving=env_path("LAKEHOUSE_SERVING"),
+            mlflow=os.environ.get("MLFLOW_TRACKING_URI") or None,
         )
 
     def export(self) -> None:
@@ -92,5 +102,6 @@ class Settings:
         os.environ["LAKEHOUSE_GENERATED"] = str(self.generated)
         os.environ["LAKEHOUSE_EXTERNAL_DB"] = str(
             self.external_db or self.generated / "external" / "crm.sqlite")
+        os.environ["MLFLOW_TRACKING_URI"] = self.tracking_uri  # gold.pred_* models read it
         self.db.parent.mkdir(parents=True, exist_ok=True)
         self.landing.mkdir(parents=True, exist_ok=True)

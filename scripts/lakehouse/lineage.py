@@ -142,6 +142,11 @@ def build(manifest: dict[str, Any], schema: dict[str, Any]) -> Lineage:
                 result.upstream[f"{key}.{column}"] = inputs
             result.method[key] = "feed contract"
             continue
+        if node.get("language") == "python":  # a dbt Python model: its code is no SQL
+            for column in columns:
+                result.upstream[f"{key}.{column}"] = _by_name(column, node, parents, schema)
+            result.method[key] = "by name (Python model)"
+            continue
         try:
             traced = sqlglot_lineage(None, node.get("compiled_code") or "", schema=schema,
                                      dialect="duckdb")

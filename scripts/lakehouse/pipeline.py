@@ -16,6 +16,7 @@ from . import log as log_line
 from .config import PROJECT_DIR, Settings, target_path
 from .dbt import Dbt, DbtError, DbtResult
 from .errors import PipelineError
+from .ml import ALIAS, champion_version
 from .warehouse import is_lake
 
 if TYPE_CHECKING:
@@ -67,10 +68,15 @@ class Run:
         self.capture = capture  # keep dbt's output (and log it) rather than print it
         self.dbt = Dbt()
         self.recorder = RunRecorder(settings.db, self.dbt.target, run_id)
-        self.recorder.project_hash = project_fingerprint(variables or {})
+        # the model gold.pred_* score with is an input of the build like the project's files
+        self.champion = champion_version(settings)
+        self.recorder.project_hash = project_fingerprint(
+            {**(variables or {}), **({"ml_champion": self.champion} if self.champion else {})})
         variables = {**(variables or {}),
                      **({"max_files_per_run": max_files_per_run} if max_files_per_run else {})}
         self.args = ["build", *(["--vars", json.dumps(variables)] if variables else [])]
+        if self.champion is None:  # nothing to score with before the first `lakehouse train`
+            self.args += ["--exclude", f"tag:{SCORING_TAG}"]
         self.pending: dict[str, list[str]] = {}
         self.external = False
         self.interrupted: list[str] = []
@@ -123,6 +129,9 @@ class Run:
                          else [])
             self.log(f"build #{attempt}: {waiting} landing file(s) pending"
                      + (f"; building what they feed: {' '.join(selection)}" if selection else ""))
+            if attempt == 1 and self.champion is None:
+                self.log(f"models tagged {SCORING_TAG} (gold.pred_*) skipped: the MLflow model "
+                         f"has no `{ALIAS}` version yet (`lakehouse train` registers one)")
             result = self.dbt.run(*self.args, *(["--select", *selection] if selection else []),
                                   check=False, capture=self.capture)
             if self.capture and result.output:
@@ -219,6 +228,9 @@ def changed_sources(pending: dict[str, list[str]], external: bool,
             + (["source:crm.loyalty_members+"] if external else []))
 
 
+# the dbt tag of the models that score with the registered MLflow model's champion
+SCORING_TAG = "ml_scoring"
+
 # what a build's result depends on besides its input data: dbt's project files, the project's
 # dbt-duckdb plugin, and the variables of the run
 PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "snapshots",
@@ -233,7 +245,7 @@ def project_fingerprint(variables: dict, project_dir: Path = PROJECT_DIR) -> str
     for name in PROJECT_FILES:
         path = project_dir / name
         paths += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in
-                        (".sql", ".yml", ".yaml", ".md", ".csv")) if path.is_dir() else [path]
+                        (".sql", ".py", ".yml", ".yaml", ".md", ".csv")) if path.is_dir() else [path]
     for path in paths:
         digest.update(str(path.relative_to(project_dir) if path.is_relative_to(project_dir)
                           else path.name).encode() + b"\0" + path.read_bytes() + b"\0")

@@ -44,7 +44,7 @@ def run_tests(pytest_args: Sequence[str] = (), fast: bool = False,
         scratch = Dbt.scratch(Path(tmp) / "lint", Path(tmp) / "lint-landing",
                               Path(tmp) / "lint.duckdb")
         steps: list[tuple[str, list[str]]] = [
-            ("ruff", [str(bin_dir / "ruff"), "check", "scripts", "tests"]),
+            ("ruff", [str(bin_dir / "ruff"), "check", "scripts", "tests", "models"]),
             ("sqlfluff lint", [str(bin_dir / "sqlfluff"), "lint", *lint_dirs]),
         ]
         for name, command in steps:

@@ -1,0 +1,250 @@
+"""Machine learning on gold (`lakehouse train`), tracked and registered in MLflow.
+
+The model answers, when an order is placed: will this line arrive after the date committed to
+the customer? Its features are `gold.ml_late_delivery_features` (one row per order line, each
+feature as known on the order date). Training reads them from the published serving copy, so
+it never waits on (or blocks) a run, and records that copy's run id as its input. The split is
+by time: the last `validation_days` of orders whose labels are final validate, the orders
+before them train. A logistic regression (scikit-learn) is logged to MLflow with its
+parameters, metrics, feature list and calibration table, registered as a new version of the
+model, and given the alias `champion` only if it beats the current champion on this same
+validation set. `gold.pred_late_delivery` (a dbt Python model) scores with the champion.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import yaml
+
+from . import log as log_line
+from .config import PROJECT_DIR, Settings
+from .errors import UserError
+from .publish import SERVING_DB
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sklearn.pipeline import Pipeline
+
+ALIAS = "champion"
+FEATURES_TABLE = "gold.ml_late_delivery_features"
+LABEL = "is_late_delivery"
+CATEGORICAL = ("ship_mode", "ship_instructions", "order_priority")
+NUMERIC = ("days_to_commit", "quantity", "discount", "order_line_count", "part_size",
+           "supplier_prior_deliveries", "supplier_prior_late_rate")
+FEATURES = CATEGORICAL + NUMERIC
+VALIDATION_DAYS = 365
+# beyond scikit-learn's own, the types the model's skops file holds that skops does not trust
+# by default: the one-hot encoder's output dtype (a NumPy dtype, no code)
+TRUSTED_TYPES = ["numpy.dtype"]
+SEED = 0
+
+
+def model_name() -> str:
+    """The registered model's name: the dbt project's `ml_model_name` variable, which
+    gold.pred_late_delivery scores with."""
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
+    return str(project["vars"]["ml_model_name"])
+
+
+def _sqlite_path(uri: str) -> Path | None:
+    return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+
+
+def champion_version(settings: Settings) -> int | None:
+    """The version the registered model's `champion` alias points at; None before the first
+    training. A SQLite store is read directly (a run asks this every time, and importing MLflow
+    takes seconds): MLflow's `registered_model_aliases` table."""
+    uri, name = settings.tracking_uri, model_name()
+    store = _sqlite_path(uri)
+    if store is not None:
+        if not store.exists():
+            return None
+        with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as con:
+            try:
+                row = con.execute("select version from registered_model_aliases "
+                                  "where name = ? and alias = ?", (name, ALIAS)).fetchone()
+            except sqlite3.OperationalError:  # a store without the registry's tables yet
+                return None
+        return int(row[0]) if row else None
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return int(MlflowClient(uri, uri).get_model_version_by_alias(name, ALIAS).version)
+    except MlflowException:
+        return None
+
+
+def read_features(serving: Path) -> tuple[pd.DataFrame, str]:
+    """The labelled, final rows of the features table in the serving copy, and the run id of
+    the published gold they come from."""
+    path = serving / SERVING_DB
+    if not path.exists():
+        raise UserError(f"no serving copy at {path}: run `lakehouse run` first (training reads "
+                        "published gold)")
+    with duckdb.connect(str(path), read_only=True) as con:
+        try:
+            run_id = con.execute("select run_id from ops.published").fetchone()[0]  # type: ignore[index]
+            frame = con.execute(
+                f"select order_id, line_number, predicted_at, {', '.join(FEATURES)}, {LABEL} "
+                f"from {FEATURES_TABLE} where is_label_final and {LABEL} is not null "
+                "order by order_id, line_number").df().astype({c: "float64" for c in NUMERIC})
+        except duckdb.CatalogException as error:
+            raise UserError(f"{FEATURES_TABLE} is not in the serving copy {path}: run "
+                            "`lakehouse run` with this project first") from error
+    return frame, str(run_id)
+
+
+def split_by_time(frame: pd.DataFrame, validation_days: int) -> tuple[pd.DataFrame,
+                                                                      pd.DataFrame, Any]:
+    """Orders of the last `validation_days` (of those with final labels) validate; the ones
+    before train. Returns (train, validation, the cutoff date)."""
+    import pandas as pd
+
+    cutoff = frame["predicted_at"].max() - pd.Timedelta(days=validation_days)
+    train = frame[frame["predicted_at"] <= cutoff]
+    validation = frame[frame["predicted_at"] > cutoff]
+    if len(train) == 0 or len(validation) == 0 or train[LABEL].nunique() < 2:
+        raise UserError(f"not enough history to train: {len(train)} training and "
+                        f"{len(validation)} validation rows with final labels "
+                        f"(validation: the last {validation_days} days)")
+    return train, validation, cutoff
+
+
+def new_model(regularization: float = 1.0) -> Pipeline:
+    """One-hot categories, imputed and scaled numbers, a logistic regression: a calibrated
+    probability, and types that MLflow's skops serialization trusts."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline, make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    columns = ColumnTransformer([
+        ("categories", OneHotEncoder(handle_unknown="ignore"), list(CATEGORICAL)),
+        ("numbers", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
+         list(NUMERIC)),
+    ])
+    return Pipeline([("columns", columns),
+                     ("classifier", LogisticRegression(C=regularization, max_iter=1000,
+                                                       random_state=SEED))])
+
+
+def evaluate(probability: Any, label: Any, base_rate: float) -> dict[str, float]:
+    """Validation metrics, with the base rate's (always predicting the training share) beside
+    them: AUC (0.5 for any constant), log loss and Brier score."""
+    import numpy as np
+    from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+
+    constant = np.full(len(label), base_rate)
+    return {
+        "val_auc": float(roc_auc_score(label, probability)),
+        "val_log_loss": float(log_loss(label, probability, labels=[False, True])),
+        "val_brier": float(brier_score_loss(label, probability)),
+        "base_rate": float(base_rate),
+        "base_log_loss": float(log_loss(label, constant, labels=[False, True])),
+        "base_brier": float(brier_score_loss(label, constant)),
+    }
+
+
+def calibration_table(probability: Any, label: Any, bins: int = 10) -> pd.DataFrame:
+    """Validation rows in `bins` equal-size groups by predicted probability: mean prediction,
+    observed share late, and lift (observed share over the overall share)."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"predicted": probability, "observed": label.astype(float).to_numpy()})
+    frame["bin"] = pd.qcut(frame["predicted"].rank(method="first"), bins, labels=False) + 1
+    table = frame.groupby("bin").agg(rows=("observed", "size"), predicted=("predicted", "mean"),
+                                     observed=("observed", "mean")).reset_index()
+    table["lift"] = table["observed"] / frame["observed"].mean()
+    return table
+
+
+@dataclass
+class Trained:
+    model: str
+    version: int
+    mlflow_run_id: str
+    input_run_id: str
+    promoted: bool
+    champion_before: int | None
+    metrics: dict[str, float]
+
+
+def train(settings: Settings, validation_days: int = VALIDATION_DAYS,
+          regularization: float = 1.0, log: Callable[[str], None] = log_line) -> Trained:
+    """Train on the serving copy's features, log to MLflow, register a new version, and move
+    the `champion` alias to it when it beats the current champion on this validation set."""
+    import mlflow
+    import mlflow.sklearn
+    from mlflow import MlflowClient
+
+    serving = settings.serving or settings.db.parent / "serving"
+    frame, input_run_id = read_features(serving)
+    train_rows, validation, cutoff = split_by_time(frame, validation_days)
+    name, uri = model_name(), settings.tracking_uri
+    log(f"training {name} on {len(train_rows)} order lines (orders up to {cutoff:%Y-%m-%d}), "
+        f"validating on {len(validation)} (published run {input_run_id})")
+    model = new_model(regularization).fit(train_rows[list(FEATURES)], train_rows[LABEL])
+    probability = model.predict_proba(validation[list(FEATURES)])[:, 1]
+    base_rate = float(train_rows[LABEL].mean())
+    metrics = evaluate(probability, validation[LABEL], base_rate)
+
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    client = MlflowClient(uri, uri)
+    store = _sqlite_path(uri)
+    if mlflow.get_experiment_by_name(name) is None:
+        mlflow.create_experiment(name, artifact_location=(store.parent / "artifacts").as_uri()
+                                 if store else None)
+    mlflow.set_experiment(name)
+    champion = champion_version(settings)
+    if champion is not None:  # the champion on the same validation rows
+        current = mlflow.sklearn.load_model(f"models:/{name}/{champion}")
+        metrics["champion_val_auc"] = evaluate(
+            current.predict_proba(validation[list(FEATURES)])[:, 1], validation[LABEL],
+            base_rate)["val_auc"]
+    promoted = champion is None or metrics["val_auc"] > metrics["champion_val_auc"]
+    with mlflow.start_run(run_name=f"train on published run {input_run_id}") as run:
+        mlflow.set_tags({"lakehouse.input_run_id": input_run_id,
+                         "lakehouse.features_table": FEATURES_TABLE,
+                         "lakehouse.serving_copy": str(serving / SERVING_DB)})
+        mlflow.log_params({
+            "model": "LogisticRegression", "regularization_C": regularization,
+            "features": ",".join(FEATURES), "validation_days": validation_days,
+            "train_orders_through": f"{cutoff:%Y-%m-%d}", "train_rows": len(train_rows),
+            "validation_rows": len(validation), "seed": SEED,
+        })
+        mlflow.log_metrics(metrics)
+        mlflow.log_dict({"categorical": list(CATEGORICAL), "numeric": list(NUMERIC),
+                         "label": LABEL}, "features.json")
+        mlflow.log_table(calibration_table(probability, validation[LABEL]),
+                         "calibration.json")
+        logged = mlflow.sklearn.log_model(model, name="model", registered_model_name=name,
+                                          input_example=validation[list(FEATURES)].head(5),
+                                          skops_trusted_types=TRUSTED_TYPES)
+        version = int(logged.registered_model_version)
+        for key, value in {"input_run_id": input_run_id,
+                           "val_auc": f"{metrics['val_auc']:.4f}"}.items():
+            client.set_model_version_tag(name, str(version), key, value)
+        if promoted:
+            client.set_registered_model_alias(name, ALIAS, str(version))
+        mlflow.set_tag("lakehouse.promoted", str(promoted).lower())
+    verdict = (f"`{ALIAS}` now points at version {version}" if promoted else
+               f"`{ALIAS}` stays at version {champion} (its AUC "
+               f"{metrics['champion_val_auc']:.4f} is at least this one's)")
+    log(f"registered {name} version {version}: validation AUC {metrics['val_auc']:.4f} "
+        f"(base rate {base_rate:.3f}, log loss {metrics['val_log_loss']:.4f} against the base "
+        f"rate's {metrics['base_log_loss']:.4f}); {verdict}")
+    return Trained(name, version, run.info.run_id, input_run_id, promoted, champion, metrics)
+
+
+def trained_json(result: Trained) -> str:
+    return json.dumps(asdict(result), indent=2)
