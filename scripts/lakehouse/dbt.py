@@ -121,6 +121,8 @@ class Dbt:
         env = {**os.environ, "LAKEHOUSE_LANDING": str(landing), "LAKEHOUSE_DB": str(db),
                "DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs"),
                "LAKEHOUSE_EXTERNAL_DB": str(external_db or work / "no-external-database.sqlite"),
+               # its own MLflow store, where `lakehouse` puts it by default: beside the warehouse
+               "MLFLOW_TRACKING_URI": f"sqlite:///{db.parent.resolve() / 'mlflow' / 'mlflow.db'}",
                **extra}
         return cls(project_dir, env)
 

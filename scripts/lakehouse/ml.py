@@ -13,6 +13,7 @@ validation set. `gold.pred_late_delivery` (a dbt Python model) scores with the c
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Callable
@@ -57,16 +58,17 @@ def _sqlite_path(uri: str) -> Path | None:
     return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
 
 
-def champion_version(settings: Settings) -> int | None:
+def champion_version(tracking_uri: str, name: str | None = None) -> int | None:
     """The version the registered model's `champion` alias points at; None before the first
-    training. A SQLite store is read directly (a run asks this every time, and importing MLflow
-    takes seconds): MLflow's `registered_model_aliases` table."""
-    uri, name = settings.tracking_uri, model_name()
-    store = _sqlite_path(uri)
+    training. A SQLite store is read directly, without MLflow (every run and every build of
+    gold.pred_late_delivery asks, and importing MLflow takes seconds): MLflow's
+    `registered_model_aliases` table."""
+    name = name or model_name()
+    store = _sqlite_path(tracking_uri)
     if store is not None:
         if not store.exists():
             return None
-        with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as con:
+        with contextlib.closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True)) as con:
             try:
                 row = con.execute("select version from registered_model_aliases "
                                   "where name = ? and alias = ?", (name, ALIAS)).fetchone()
@@ -77,7 +79,8 @@ def champion_version(settings: Settings) -> int | None:
     from mlflow.exceptions import MlflowException
 
     try:
-        return int(MlflowClient(uri, uri).get_model_version_by_alias(name, ALIAS).version)
+        return int(MlflowClient(tracking_uri, tracking_uri)
+                   .get_model_version_by_alias(name, ALIAS).version)
     except MlflowException:
         return None
 
@@ -182,12 +185,12 @@ def train(settings: Settings, validation_days: int = VALIDATION_DAYS,
           regularization: float = 1.0, log: Callable[[str], None] = log_line) -> Trained:
     """Train on the serving copy's features, log to MLflow, register a new version, and move
     the `champion` alias to it when it beats the current champion on this validation set."""
+    serving = settings.serving or settings.db.parent / "serving"
+    frame, input_run_id = read_features(serving)
     import mlflow
     import mlflow.sklearn
     from mlflow import MlflowClient
 
-    serving = settings.serving or settings.db.parent / "serving"
-    frame, input_run_id = read_features(serving)
     train_rows, validation, cutoff = split_by_time(frame, validation_days)
     name, uri = model_name(), settings.tracking_uri
     log(f"training {name} on {len(train_rows)} order lines (orders up to {cutoff:%Y-%m-%d}), "
@@ -205,7 +208,7 @@ def train(settings: Settings, validation_days: int = VALIDATION_DAYS,
         mlflow.create_experiment(name, artifact_location=(store.parent / "artifacts").as_uri()
                                  if store else None)
     mlflow.set_experiment(name)
-    champion = champion_version(settings)
+    champion = champion_version(uri, name)
     if champion is not None:  # the champion on the same validation rows
         current = mlflow.sklearn.load_model(f"models:/{name}/{champion}")
         metrics["champion_val_auc"] = evaluate(

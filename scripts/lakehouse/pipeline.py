@@ -69,7 +69,7 @@ class Run:
         self.dbt = Dbt()
         self.recorder = RunRecorder(settings.db, self.dbt.target, run_id)
         # the model gold.pred_* score with is an input of the build like the project's files
-        self.champion = champion_version(settings)
+        self.champion = champion_version(settings.tracking_uri)
         self.recorder.project_hash = project_fingerprint(
             {**(variables or {}), **({"ml_champion": self.champion} if self.champion else {})})
         variables = {**(variables or {}),

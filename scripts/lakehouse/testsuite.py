@@ -76,5 +76,8 @@ def run_tests(pytest_args: Sequence[str] = (), fast: bool = False,
     if status != 0 or fast or pytest_args:  # the lake pass belongs to the whole suite
         return status
     log("test step: the end-to-end proofs again on the lake target (LAKEHOUSE_TARGET=lake)")
-    return subprocess.call([str(bin_dir / "pytest"), *workers, *LAKE_PROOFS],
+    # by warehouse rather than by file (the tests mark their module warehouses with
+    # xdist_group): the silver proofs' two warehouses build on both workers at once
+    return subprocess.call([str(bin_dir / "pytest"), "-n", "auto", "--dist", "loadgroup",
+                            *LAKE_PROOFS],
                            cwd=PROJECT_DIR, env={**os.environ, "LAKEHOUSE_TARGET": "lake"})

@@ -61,3 +61,28 @@ def test_target_and_warehouse_must_agree(tmp_path: Path, target: str, db: str,
     assert "Traceback" not in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         {"landing", db} if command[0] == "history" else {"landing"})
+
+
+def test_the_mlflow_store_is_beside_the_warehouse_unless_set(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from lakehouse.config import Settings
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setenv("LAKEHOUSE_DB", str(tmp_path / "warehouse.duckdb"))
+    assert Settings.from_env().tracking_uri == \
+        f"sqlite:///{tmp_path.resolve() / 'mlflow' / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
+    assert Settings.from_env().tracking_uri == "http://127.0.0.1:5000"
+
+
+def test_train_before_anything_is_published_is_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "LAKEHOUSE_DB": str(tmp_path / "warehouse.duckdb"),
+           "LAKEHOUSE_SERVING": str(tmp_path)}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    result = subprocess.run([str(LAKEHOUSE), "train"], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"lakehouse: no serving copy at {tmp_path / 'lakehouse.duckdb'}: run `lakehouse run` "
+        "first (training reads published gold)"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

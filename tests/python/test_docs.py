@@ -56,6 +56,13 @@ def test_lineage_runs_from_landing_sources_to_exposures(docs: Path) -> None:
     for q in (1, 3, 4, 5, 6, 10, 12, 14, 18):
         assert f"model.lakehouse.rpt_tpch_q{q:02d}" in upstream(
             manifest, "exposure.lakehouse.tpch_reports")
+    # the model and the notebook are documented consumers too, down to the landing files
+    ml = upstream(manifest, "exposure.lakehouse.late_delivery_model")
+    assert {"model.lakehouse.ml_late_delivery_features", "model.lakehouse.fct_order_line",
+            "source.lakehouse.landing.cdc_lineitem"} <= ml
+    assert manifest["exposures"]["exposure.lakehouse.late_delivery_model"]["type"] == "ml"
+    assert "model.lakehouse.pred_late_delivery" in upstream(
+        manifest, "exposure.lakehouse.lakehouse_tour_notebook")
     catalog = json.loads((docs / "catalog.json").read_text())
     assert "model.lakehouse.fct_order_line" in catalog["nodes"]
 

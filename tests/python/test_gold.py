@@ -20,7 +20,12 @@ pytestmark = pytest.mark.slow
 QUERIES = (1, 3, 4, 5, 6, 10, 12, 14, 18)
 
 
-@pytest.fixture(scope="module", params=[0.01, 0.1])
+# the lake pass distributes by these groups (--dist loadgroup): each warehouse built once
+SEVEN_DAYS = pytest.mark.xdist_group("gold_seven_days")
+
+
+@pytest.fixture(scope="module", params=[
+    pytest.param(sf, marks=pytest.mark.xdist_group(f"gold_day0_sf{sf}")) for sf in (0.01, 0.1)])
 def day0(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple:
     """Day-0 data only (zero change days), built through gold."""
     sf = request.param
@@ -75,6 +80,7 @@ def seven_days(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> War
     return wh
 
 
+@SEVEN_DAYS
 def test_fact_totals_reconcile_with_silver_and_truth(seven_days: Warehouse) -> None:
     wh = seven_days
     fact = wh.sql("select count(*), sum(quantity), sum(extended_price), sum(net_revenue) "
@@ -155,6 +161,7 @@ def test_point_in_time_join_picks_the_version_valid_at_the_order_date(tmp_path: 
         (new_segment,)]
 
 
+@SEVEN_DAYS
 def test_deletes_and_updates_reach_the_facts(seven_days: Warehouse) -> None:
     wh = seven_days
     assert wh.one("select count(*) from gold.fct_order_line where (order_id, line_number) not in "

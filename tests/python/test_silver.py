@@ -76,7 +76,14 @@ def day_by_day(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> War
     return wh
 
 
-@pytest.fixture(params=["one_run", "day_by_day"])
+# the lake pass distributes by these groups (--dist loadgroup): each warehouse is built once,
+# on one worker, and the two build side by side
+ONE_RUN = pytest.mark.xdist_group("silver_one_run")
+DAY_BY_DAY = pytest.mark.xdist_group("silver_day_by_day")
+
+
+@pytest.fixture(params=[pytest.param("one_run", marks=ONE_RUN),
+                        pytest.param("day_by_day", marks=DAY_BY_DAY)])
 def wh(request: pytest.FixtureRequest) -> Warehouse:
     return request.getfixturevalue(request.param)
 
@@ -91,6 +98,7 @@ def differences(wh: Warehouse, expected: str, actual: str) -> tuple[list, list]:
     return missing[:5], extra[:5]
 
 
+@ONE_RUN
 def test_every_silver_entity_is_checked_against_truth(one_run: Warehouse) -> None:
     """The entities these tests compare with the truth are the project's: every silver history
     model, its current-state model, and the landing table it is fed from (its truth table)."""
@@ -158,6 +166,7 @@ def compiled(wh: Warehouse, sql: str) -> str:
     return (result.output or "").strip()
 
 
+@ONE_RUN
 def test_as_of_equals_truth_state_at_several_times(one_run: Warehouse) -> None:
     wh = one_run
     deletes = wh.sql(f"select valid_from from {truth(wh, 'history/customer.parquet')} "
@@ -183,6 +192,7 @@ def test_as_of_equals_truth_state_at_several_times(one_run: Warehouse) -> None:
             assert differences(wh, expected, sql) == ([], []), (entity, at)
 
 
+@ONE_RUN
 def test_dq_results_count_the_injected_defects(one_run: Warehouse) -> None:
     wh = one_run
     failed = dict(wh.sql("select expectation_name, sum(failed_rows) from "
@@ -200,6 +210,7 @@ def fingerprint(wh: Warehouse, tables: list[str]) -> dict[str, tuple]:
     return {t: wh.sql(f"select count(*), sum(hash(t)) from silver.{t} as t")[0] for t in tables}
 
 
+@DAY_BY_DAY
 def test_rerun_without_new_data_changes_nothing(day_by_day: Warehouse) -> None:
     tables = [t for e in ENTITIES.values() for t in e[:2]]
     tables += ["web_events", "quarantine_order_lines"]
@@ -241,6 +252,7 @@ def test_expectation_actions_warn_and_fail(tmp_path: Path, generated: Path) -> N
     assert wh.one("select count(*) from silver.order_lines where quantity <= 0") == 0
 
 
+@ONE_RUN
 def test_time_travel_command_prints_the_state(one_run: Warehouse) -> None:
     result = subprocess.run(
         [str(Path(sys.executable).parent / "lakehouse"), "time-travel", "--table",
