@@ -10,7 +10,10 @@
 with
 
 order_lines as (
+    -- a line whose order has not arrived yet (in flight) has no prediction time: left out
+    -- until its order arrives
     select * from {{ ref('fct_order_line') }}
+    where order_date is not null
 ),
 
 parts as (
