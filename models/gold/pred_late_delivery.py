@@ -24,6 +24,7 @@ def model(dbt, session):
     import mlflow
     import mlflow.sklearn
 
+    mlflow.set_tracking_uri(uri)  # the model's artifacts are found through the tracking store
     mlflow.set_registry_uri(uri)
     scorer = mlflow.sklearn.load_model(f"models:/{name}/{version}")
     frame = features.order("order_id, line_number").df()

@@ -154,6 +154,7 @@ def test_lakehouse_run_scores_the_open_lines_with_the_champion_deterministically
                                "is_late_delivery is null order by order_id, line_number").df()
     finally:
         con.close()
+    mlflow.set_tracking_uri(scenario.tracking_uri)
     mlflow.set_registry_uri(scenario.tracking_uri)
     model = mlflow.sklearn.load_model(f"models:/{ml.model_name()}/2")
     expected = model.predict_proba(features[list(ml.FEATURES)])[:, 1]
@@ -224,6 +225,7 @@ def test_the_notebook_runs_on_published_gold(scenario: Scenario, tmp_path: Path,
     outputs = [output for cell in notebook.cells if cell.cell_type == "code"
                for output in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
+    assert list(tmp_path.iterdir()) == []  # the kernel's directory: MLflow wrote nothing there
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) == 2  # the revenue trend; calibration and lift
     text = "\n".join(o.get("data", {}).get("text/plain", "") for o in outputs)
