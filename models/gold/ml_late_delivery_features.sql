@@ -66,11 +66,12 @@ supplier_record as (
         cast(sum(delivered_late) over supplier_until_now as bigint)
             as supplier_prior_late_deliveries
     from supplier_events
-    window supplier_until_now as (
-        partition by supplier_id
-        order by event_date, event_order
-        rows between unbounded preceding and current row
-    )
+    window
+        supplier_until_now as (
+            partition by supplier_id
+            order by event_date, event_order
+            rows between unbounded preceding and current row
+        )
     qualify event_order = 0
 ),
 
@@ -83,11 +84,14 @@ features as (
         -- time
         lines.order_date as predicted_at,
         lines.as_of_date,
-        {{ dbt.dateadd('day', var('ml_label_horizon_days'), 'lines.order_date') }}
-        <= lines.as_of_date as is_label_final,
+        -- (dbt-duckdb's datediff renders long: the line is longer compiled than written)
+        {{ dbt.datediff('lines.order_date', 'lines.as_of_date', 'day') }}  -- noqa: LT05
+        >= {{ var('ml_label_horizon_days') }} as is_label_final,
         -- features: known when the order is placed
-        cast({{ dbt.datediff('lines.order_date', 'lines.commit_date', 'day') }} as integer)
-            as days_to_commit,
+        cast(
+            {{ dbt.datediff('lines.order_date', 'lines.commit_date', 'day') }}  -- noqa: LT05
+            as integer
+        ) as days_to_commit,
         lines.ship_mode,
         lines.ship_instructions,
         lines.order_priority,
