@@ -68,10 +68,9 @@ class Run:
         self.capture = capture  # keep dbt's output (and log it) rather than print it
         self.dbt = Dbt()
         self.recorder = RunRecorder(settings.db, self.dbt.target, run_id)
-        # the model gold.pred_* score with is an input of the build like the project's files
-        self.champion = champion_version(settings.tracking_uri)
-        self.recorder.project_hash = project_fingerprint(
-            {**(variables or {}), **({"ml_champion": self.champion} if self.champion else {})})
+        self.recorder.project_hash = project_fingerprint(variables or {})
+        # the model version gold.pred_* score with: an input of the build, like the files
+        self.champion = self.recorder.ml_champion = champion_version(settings.tracking_uri)
         variables = {**(variables or {}),
                      **({"max_files_per_run": max_files_per_run} if max_files_per_run else {})}
         self.args = ["build", *(["--vars", json.dumps(variables)] if variables else [])]
@@ -81,6 +80,7 @@ class Run:
         self.external = False
         self.interrupted: list[str] = []
         self.up_to_date = False
+        self.rescore = False  # a new champion: the scoring models build, even with no input
 
     @property
     def run_id(self) -> str:
@@ -102,6 +102,9 @@ class Run:
         self.up_to_date = (last is not None and last.status == "success"
                            and last.project_hash == self.recorder.project_hash
                            and (self.publish_to is None or last.published))
+        # a champion that is not the one the last build scored with: scoring builds again
+        self.rescore = (self.up_to_date and self.champion is not None
+                        and last.ml_champion != self.champion)  # type: ignore[union-attr]
         self.pending = pending_files(settings.landing, settings.db)
         self.external = external_rows_pending(settings.db, settings.external_db)
         # what a killed run ingested is in bronze but in nothing downstream: build from it too
@@ -110,7 +113,7 @@ class Run:
             self.pending.setdefault(feed, [])
         self.external = self.external or interrupted_external
         if (self.up_to_date and not any(self.pending.values()) and not self.external
-                and not self.interrupted):
+                and not self.interrupted and not self.rescore):
             self.recorder.finish("no_changes", published=False)
             self.log(f"nothing pending since run {last.run_id} (no new landing file, no new "  # type: ignore[union-attr]
                      "external rows, the same project): nothing built, docs and publish skipped")
@@ -127,6 +130,10 @@ class Run:
         for attempt in range(1, 10_000):
             selection = (changed_sources(pending, external, interrupted) if self.up_to_date
                          else [])
+            if self.rescore:  # the first build scores with the new champion
+                selection.append(f"tag:{SCORING_TAG}")
+                self.log(f"MLflow's `{ALIAS}` is version {self.champion}: scoring with it")
+                self.rescore = False
             self.log(f"build #{attempt}: {waiting} landing file(s) pending"
                      + (f"; building what they feed: {' '.join(selection)}" if selection else ""))
             if attempt == 1 and self.champion is None:

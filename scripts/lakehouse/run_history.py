@@ -38,6 +38,7 @@ create table if not exists ops.run_history (
 );
 alter table ops.run_history add column if not exists failure varchar;
 alter table ops.run_history add column if not exists project_hash varchar;
+alter table ops.run_history add column if not exists ml_champion integer;
 """
 
 # what a run ends as: `no_changes` is a run that found nothing to do (no new landing file, no
@@ -56,6 +57,7 @@ class RunRecorder:
         self.models: list[dict[str, Any]] = []
         self.failure: str | None = None  # why the run failed, when not a dbt node
         self.project_hash: str | None = None  # the project and variables the run built with
+        self.ml_champion: int | None = None  # the MLflow model version gold.pred_* scored with
 
     def seconds(self) -> float:
         return time.monotonic() - self.started
@@ -105,12 +107,12 @@ class RunRecorder:
                             f"select count(*) from {relation}").fetchone()[0]  # type: ignore[index]
             con.execute("insert into ops.run_history (run_id, started_at, ended_at, status, "
                         "dbt_invocations, files_ingested, models_ok, models_failed, models, "
-                        "published, failure, project_hash) "
-                        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "published, failure, project_hash, ml_champion) "
+                        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [self.run_id, self.started_at,
                          dt.datetime.now(dt.UTC).replace(tzinfo=None), status,
                          self.invocations, files, ok, failed, json.dumps(self.models),
-                         published, failure, self.project_hash])
+                         published, failure, self.project_hash, self.ml_champion])
         finally:
             con.close()
 
@@ -131,6 +133,7 @@ class LastBuild:
     status: str
     published: bool
     project_hash: str | None
+    ml_champion: int | None = None
 
 
 def last_build(db: Path) -> LastBuild | None:
@@ -144,9 +147,10 @@ def last_build(db: Path) -> LastBuild | None:
             "and table_name = 'run_history'").fetchall()}
         if "project_hash" not in columns:
             return None
-        row = con.execute("select run_id, status, published, project_hash from ops.run_history "
-                          "where status <> 'no_changes' order by started_at desc limit 1"
-                          ).fetchone()
+        champion = "ml_champion" if "ml_champion" in columns else "null"
+        row = con.execute(f"select run_id, status, published, project_hash, {champion} "
+                          "from ops.run_history where status <> 'no_changes' "
+                          "order by started_at desc limit 1").fetchone()
     finally:
         con.close()
     return LastBuild(*row) if row else None

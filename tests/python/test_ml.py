@@ -34,6 +34,7 @@ class Scenario:
     tracking_uri: str
     first_run: subprocess.CompletedProcess[str]
     trained: list[dict]
+    rescored: subprocess.CompletedProcess[str]
     second_run: subprocess.CompletedProcess[str]
 
 
@@ -69,7 +70,8 @@ def register_constant_model(wh: Served, tracking_uri: str) -> None:
 
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> Scenario:
-    """Day 0 run (no model yet), a constant champion, two trainings, the day 1 run that scores;
+    """Day 0 run (no model yet), a constant champion, two trainings, a run with nothing
+    pending (the new champion scores), the day 1 run;
     the MLflow store beside the warehouse (the scratch environment's MLFLOW_TRACKING_URI)."""
     wh = Served(tmp_path_factory.mktemp("ml"), generated)
     tracking_uri = wh.env["MLFLOW_TRACKING_URI"]
@@ -77,9 +79,10 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> Scena
     first = wh.run()
     register_constant_model(wh, tracking_uri)
     trained = [train(wh), train(wh)]
+    rescored = wh.run()  # nothing pending, but a new champion
     wh.deliver(1)
     second = wh.run()
-    return Scenario(wh, tracking_uri, first, trained, second)
+    return Scenario(wh, tracking_uri, first, trained, rescored, second)
 
 
 def test_a_run_before_the_first_training_skips_scoring_with_a_note(scenario: Scenario) -> None:
@@ -123,6 +126,14 @@ def test_registering_keeps_every_version_and_the_champion_moves_only_to_a_better
     assert {"val_auc", "val_log_loss", "base_rate", "base_log_loss"} <= set(run.data.metrics)
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"features.json", "calibration.json"} <= artifacts
+
+
+def test_a_new_champion_alone_builds_only_the_scoring(scenario: Scenario) -> None:
+    assert "MLflow's `champion` is version 2: scoring with it" in scenario.rescored.stdout
+    status, models = scenario.wh.sql("select status, models from ops.run_history "
+                                     "order by started_at")[1]
+    built = {m["node"] for m in json.loads(models) if m["node"].startswith("model.")}
+    assert (status, built) == ("success", {"model.lakehouse.pred_late_delivery"})
 
 
 def test_lakehouse_run_scores_the_open_lines_with_the_champion_deterministically(
