@@ -7,8 +7,9 @@ generated data set, then pytest. Two tiers:
   declared in pyproject.toml).
 
 The full suite runs on the default target (`dev`, a DuckDB file), then the end-to-end proofs
-(`LAKE_PROOFS`: silver equals the generator's truth, gold equals TPC-H's answers) again on the
-`lake` target (a DuckLake); `test_lake.py` tests the lake's own commands in the first pass.
+(the tests marked `proof` in `LAKE_PROOFS`: silver equals the generator's truth, gold equals
+TPC-H's answers) again on the `lake` target (a DuckLake); `test_lake.py` tests the lake's own
+commands in the first pass.
 """
 
 from __future__ import annotations
@@ -79,5 +80,5 @@ def run_tests(pytest_args: Sequence[str] = (), fast: bool = False,
     # by warehouse rather than by file (the tests mark their module warehouses with
     # xdist_group): the silver proofs' two warehouses build on both workers at once
     return subprocess.call([str(bin_dir / "pytest"), "-n", "auto", "--dist", "loadgroup",
-                            *LAKE_PROOFS],
+                            "-m", "proof", *LAKE_PROOFS],
                            cwd=PROJECT_DIR, env={**os.environ, "LAKEHOUSE_TARGET": "lake"})

@@ -16,6 +16,7 @@ from warehouse import Warehouse
 
 # TPC-H answers at two scale factors and seven days of changes
 pytestmark = pytest.mark.slow
+PROOF = pytest.mark.proof  # run again on the lake target (testsuite.py)
 
 QUERIES = (1, 3, 4, 5, 6, 10, 12, 14, 18)
 
@@ -57,6 +58,7 @@ def same(expected: str, actual: object) -> bool:
     return expected == str(actual)
 
 
+@PROOF
 @pytest.mark.parametrize("query", QUERIES)
 def test_tpch_reports_equal_published_answers(day0: tuple, query: int) -> None:
     sf, wh = day0
@@ -80,6 +82,7 @@ def seven_days(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> War
     return wh
 
 
+@PROOF
 @SEVEN_DAYS
 def test_fact_totals_reconcile_with_silver_and_truth(seven_days: Warehouse) -> None:
     wh = seven_days
@@ -161,6 +164,7 @@ def test_point_in_time_join_picks_the_version_valid_at_the_order_date(tmp_path: 
         (new_segment,)]
 
 
+@PROOF
 @SEVEN_DAYS
 def test_deletes_and_updates_reach_the_facts(seven_days: Warehouse) -> None:
     wh = seven_days

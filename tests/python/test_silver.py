@@ -15,6 +15,7 @@ from warehouse import Warehouse
 
 # every day built once and day by day: a dozen dbt builds
 pytestmark = pytest.mark.slow
+PROOF = pytest.mark.proof  # run again on the lake target (testsuite.py)
 
 NOT_GOLD = ("--exclude", "path:models/gold")
 
@@ -98,6 +99,7 @@ def differences(wh: Warehouse, expected: str, actual: str) -> tuple[list, list]:
     return missing[:5], extra[:5]
 
 
+@PROOF
 @ONE_RUN
 def test_every_silver_entity_is_checked_against_truth(one_run: Warehouse) -> None:
     """The entities these tests compare with the truth are the project's: every silver history
@@ -120,6 +122,7 @@ def test_every_silver_entity_is_checked_against_truth(one_run: Warehouse) -> Non
                      in ENTITIES.items()}
 
 
+@PROOF
 @pytest.mark.parametrize("entity", ENTITIES)
 def test_current_state_equals_truth_except_rule_breakers(wh: Warehouse, entity: str) -> None:
     table, _, columns = ENTITIES[entity]
@@ -133,6 +136,7 @@ def test_current_state_equals_truth_except_rule_breakers(wh: Warehouse, entity: 
     assert wh.one(f"select count(*) from silver.{table}") > 0
 
 
+@PROOF
 def test_quarantine_holds_exactly_the_rule_breakers_with_expectation_names(wh: Warehouse) -> None:
     violations = wh.sql(f"select l_orderkey, l_linenumber, rule "
                         f"from {truth(wh, 'rule_violations.parquet')}")
@@ -151,6 +155,7 @@ def test_quarantine_holds_exactly_the_rule_breakers_with_expectation_names(wh: W
                   ) == 0
 
 
+@PROOF
 @pytest.mark.parametrize("entity", ENTITIES)
 def test_history_equals_truth_history(wh: Warehouse, entity: str) -> None:
     _, history, columns = ENTITIES[entity]
@@ -166,6 +171,7 @@ def compiled(wh: Warehouse, sql: str) -> str:
     return (result.output or "").strip()
 
 
+@PROOF
 @ONE_RUN
 def test_as_of_equals_truth_state_at_several_times(one_run: Warehouse) -> None:
     wh = one_run
@@ -192,6 +198,7 @@ def test_as_of_equals_truth_state_at_several_times(one_run: Warehouse) -> None:
             assert differences(wh, expected, sql) == ([], []), (entity, at)
 
 
+@PROOF
 @ONE_RUN
 def test_dq_results_count_the_injected_defects(one_run: Warehouse) -> None:
     wh = one_run
@@ -210,6 +217,7 @@ def fingerprint(wh: Warehouse, tables: list[str]) -> dict[str, tuple]:
     return {t: wh.sql(f"select count(*), sum(hash(t)) from silver.{t} as t")[0] for t in tables}
 
 
+@PROOF
 @DAY_BY_DAY
 def test_rerun_without_new_data_changes_nothing(day_by_day: Warehouse) -> None:
     tables = [t for e in ENTITIES.values() for t in e[:2]]
