@@ -7,6 +7,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import time
 
 
 def serve(command: list[str]) -> int:
@@ -33,8 +34,24 @@ def serve(command: list[str]) -> int:
         return server.wait()
     finally:
         stop()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             server.wait(10)
-        except subprocess.TimeoutExpired:
+        # the server's own children (a UI's workers, a daemon, a run) may still be stopping
+        # when it has exited: return only when the whole group is gone
+        if not _group_gone(server.pid, seconds=20):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(server.pid, signal.SIGKILL)
+            _group_gone(server.pid, seconds=5)
+
+
+def _group_gone(group: int, seconds: float) -> bool:
+    """Wait up to `seconds` for process group `group` to have no process left."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
