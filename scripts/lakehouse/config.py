@@ -36,6 +36,11 @@ class ConfigError(Exception):
 LAKE_DEFAULT_DB = "data/lakehouse.ducklake"
 
 
+def default_tracking_uri(db: Path) -> str:
+    """MLflow's default store for the warehouse `db`: a SQLite file beside it."""
+    return f"sqlite:///{db.parent.resolve() / 'mlflow' / 'mlflow.db'}"
+
+
 def env_path(name: str) -> Path:
     default = DEFAULTS[name]
     if name == "LAKEHOUSE_DB" and os.environ.get("LAKEHOUSE_TARGET") == "lake":
@@ -59,7 +64,7 @@ class Settings:
         """MLflow's store: MLFLOW_TRACKING_URI, else a SQLite file beside the warehouse
         (`<warehouse's directory>/mlflow/mlflow.db`, artifacts in `mlflow/artifacts`), so the
         models trained on a warehouse live with it."""
-        return self.mlflow or f"sqlite:///{self.db.parent.resolve() / 'mlflow' / 'mlflow.db'}"
+        return self.mlflow or default_tracking_uri(self.db)
 
     @classmethod
     def from_env(cls, require: tuple[str, ...] = ()) -> Settings:

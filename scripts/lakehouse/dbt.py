@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import PROJECT_DIR
+from .config import PROJECT_DIR, default_tracking_uri
 
 DBT = Path(sys.executable).parent / "dbt"
 
@@ -122,7 +122,7 @@ class Dbt:
                "DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs"),
                "LAKEHOUSE_EXTERNAL_DB": str(external_db or work / "no-external-database.sqlite"),
                # its own MLflow store, where `lakehouse` puts it by default: beside the warehouse
-               "MLFLOW_TRACKING_URI": f"sqlite:///{db.parent.resolve() / 'mlflow' / 'mlflow.db'}",
+               "MLFLOW_TRACKING_URI": default_tracking_uri(db),
                **extra}
         return cls(project_dir, env)
 
