@@ -22,10 +22,14 @@
       (the baseline from the history's `_lsn` 0 version, the change events from `changes`);
       only these keys read their change log;
     - a key seen for the first time: its arrived changes.
+    Only keys with more than one row in the batch are deduplicated and sequenced by windows; a
+    key with one row (in a first build, nearly every key: its baseline alone) is that row,
+    current, with no sort.
     Use with the incremental strategy `replace_versions`, which replaces each key's versions
-    from the first one this output holds. `changes` is read twice (the arrived changes, the
-    late keys' change log): declare it and the CTEs it reads `as not materialized`, or DuckDB
-    copies the whole change log, day-0 extract included, before filtering it.
+    from the first one this output holds. `changes` is read more than once (the arrived changes,
+    the late keys' change log; in a first build, the keys' row counts and the rows): declare it
+    and the CTEs it reads `as not materialized`, or DuckDB copies the whole change log, day-0
+    extract included, before filtering it.
 #}
 {% macro apply_changes(changes, keys) %}
     {%- set key_list = keys | join(', ') -%}
@@ -72,7 +76,7 @@
             where history.is_current or history._lsn = 0
         ),
 
-        batch as (
+        batch as materialized (
             -- keys moving forward: their current version, then the changes after it
             select recorded.* exclude (is_current)
             from recorded
@@ -97,7 +101,7 @@
             where change_log._lsn > 0 or change_log._ingested_at > {{ silver_watermark() }}
         ),
     {% else %}
-        batch as (
+        batch as not materialized (
             select
                 *,
                 null::decimal(38, 0) as _applied_lsn
@@ -105,8 +109,18 @@
         ),
     {% endif %}
 
+    sequenced_keys as (
+        -- the keys with more than one row in the batch: only they need sequencing (a first
+        -- build's keys mostly have their baseline row alone)
+        select {{ key_list }}
+        from batch
+        group by all
+        having count(*) > 1
+    ),
+
     deduplicated as (
         select * from batch
+        semi join sequenced_keys using ({{ key_list }})
         qualify row_number() over (
             partition by {{ key_list }}, _lsn
             order by _ingested_at, _source_file, _source_line
@@ -118,6 +132,15 @@
             *,
             hash(*columns(* exclude ({{ (keys + technical) | join(', ') }})), _op = 'd') as _row_hash
         from deduplicated
+    ),
+
+    applied_through as (
+        -- the batch's last ingestion (its rows from the history are older): a scalar, not
+        -- max() over (), a window without a partition that runs on one thread over every row
+        -- (SF 1 full build of order_lines_history: 25.5 s -> 21.4 s), and not read from
+        -- `batch`, which DuckDB would then copy whole (16.5 s -> 12.6 s)
+        select max(applied._ingested_at) as _applied_through
+        from {{ 'arrived' if is_incremental() else changes }} as applied
     ),
 
     changed as (
@@ -144,13 +167,18 @@
         case
             when lead(_changed_at) over (partition by {{ key_list }} order by _lsn) is null then _applied_lsn
         end as _applied_lsn,
-        -- the batch's last ingestion (its rows from the history are older): a scalar, not
-        -- max() over (), a window without a partition that runs on one thread over every row
-        -- (SF 1 full build of order_lines_history: 25.5 s -> 21.4 s), and not read from
-        -- `batch`, which DuckDB would then copy whole (16.5 s -> 12.6 s)
-        (
-            select max(applied._ingested_at)
-            from {{ 'arrived' if is_incremental() else changes }} as applied
-        ) as _applied_through
+        (select applied_through._applied_through from applied_through) as _applied_through
     from changed
+    union all by name
+    -- a key with one row in the batch is that row, current: no window sorts it
+    select
+        * exclude (_changed_at, _applied_lsn),
+        _changed_at as valid_from,
+        if(false, _changed_at, null) as valid_to,
+        true as is_current,
+        _op = 'd' as is_deleted,
+        coalesce(_applied_lsn, _lsn) as _applied_lsn,
+        (select applied_through._applied_through from applied_through) as _applied_through
+    from batch
+    anti join sequenced_keys using ({{ key_list }})
 {% endmacro %}
