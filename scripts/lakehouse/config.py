@@ -60,6 +60,12 @@ class Settings:
     """The MLflow tracking and registry URI (MLFLOW_TRACKING_URI); unset, `tracking_uri`."""
 
     @property
+    def serving_dir(self) -> Path:
+        """Where gold is published (the serving copy): LAKEHOUSE_SERVING, else `serving/`
+        beside the warehouse."""
+        return self.serving or self.db.parent / "serving"
+
+    @property
     def tracking_uri(self) -> str:
         """MLflow's store: MLFLOW_TRACKING_URI, else a SQLite file beside the warehouse
         (`<warehouse's directory>/mlflow/mlflow.db`, artifacts in `mlflow/artifacts`), so the

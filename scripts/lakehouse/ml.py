@@ -185,8 +185,7 @@ def train(settings: Settings, validation_days: int = VALIDATION_DAYS,
           regularization: float = 1.0, log: Callable[[str], None] = log_line) -> Trained:
     """Train on the serving copy's features, log to MLflow, register a new version, and move
     the `champion` alias to it when it beats the current champion on this validation set."""
-    serving = settings.serving or settings.db.parent / "serving"
-    frame, input_run_id = read_features(serving)
+    frame, input_run_id = read_features(settings.serving_dir)
     import mlflow
     import mlflow.sklearn
     from mlflow import MlflowClient
@@ -218,7 +217,7 @@ def train(settings: Settings, validation_days: int = VALIDATION_DAYS,
     with mlflow.start_run(run_name=f"train on published run {input_run_id}") as run:
         mlflow.set_tags({"lakehouse.input_run_id": input_run_id,
                          "lakehouse.features_table": FEATURES_TABLE,
-                         "lakehouse.serving_copy": str(serving / SERVING_DB)})
+                         "lakehouse.serving_copy": str(settings.serving_dir / SERVING_DB)})
         mlflow.log_params({
             "model": "LogisticRegression", "regularization_C": regularization,
             "features": ",".join(FEATURES), "validation_days": validation_days,

@@ -191,7 +191,7 @@ def publish_run(settings: Settings, run_id: str, publish_to: Path | None = None,
     from .run_history import mark_published
 
     target = target or target_path()
-    publish_to = publish_to or settings.serving or settings.db.parent / "serving"
+    publish_to = publish_to or settings.serving_dir
     masks = masked_columns(read(target))
     # marked first, so that the published copy's own run history says so; unmarked if it fails
     mark_published(settings.db, run_id)
