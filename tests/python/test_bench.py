@@ -54,8 +54,14 @@ def test_smoke_bench_writes_the_report(smoke: Path) -> None:
     assert set(result["targets"]) >= {"full_build_ours_over_baseline",
                                       "increment_share_of_full_build",
                                       "peak_within_limit_plus_2gib"}
+    # the slowest models beside the baseline's statements that write the same table
+    assert full["baseline"]["tables"]["silver.order_lines_history"] > 0
+    assert set(full["baseline"]["tables"]) >= {"bronze.full_lineitem", "gold.fct_order_line"}
     markdown = (report / "report.md").read_text()
     assert "**identical**" in markdown and "| 1 | silver |" in markdown
+    slowest = [line for line in markdown.split("## Slowest models")[1].splitlines()
+               if line.startswith("| 0 |")]
+    assert len(slowest) == 8 and any(line.endswith("x |") for line in slowest)
     for chart in ("runs.png", "layers.png"):
         image = (report / chart).read_bytes()
         assert image[:8] == b"\x89PNG\r\n\x1a\n" and len(image) > 10_000

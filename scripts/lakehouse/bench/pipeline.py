@@ -275,7 +275,7 @@ def bench(sf: float, days: int, seed: int = 42, data: Path = PROJECT_DIR / "data
             after_base = _in_child(_row_counts, baseline_db)
         else:
             base = {"seconds": NAN, "peak_rss_bytes": 0}
-            base_run = {"seconds": dict.fromkeys(LAYERS, NAN)}
+            base_run = {"seconds": dict.fromkeys(LAYERS, NAN), "tables": {}}
             after_base = {}
         layer_steps = {s["step"]: s for s in steps}
         run = {
@@ -298,6 +298,7 @@ def bench(sf: float, days: int, seed: int = 42, data: Path = PROJECT_DIR / "data
                 "layers": {layer: {"seconds": base_run["seconds"][layer], **rows}
                            for layer, rows in
                            _rows(counts["baseline"], after_base, landing_lines).items()},
+                "tables": base_run["tables"],
             },
         }
         for side in ("ours", "baseline"):

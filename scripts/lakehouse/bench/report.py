@@ -49,6 +49,22 @@ def targets(result: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def slowest_models(run: dict[str, Any], top: int = 8) -> list[tuple[str, float, float | None]]:
+    """Ours' `top` slowest models of a run, (schema.model, seconds, the baseline's seconds for
+    the same table or None)."""
+    nodes: dict[str, float] = {}
+    for step in run["ours"]["steps"]:
+        if step["step"] in LAYERS:
+            nodes |= step.get("slowest_nodes", {})
+    tables = run["baseline"].get("tables", {})
+    out = []
+    for unique_id, seconds in sorted(nodes.items(), key=lambda kv: -kv[1])[:top]:
+        name = unique_id.split(".")[-1]
+        table = next((t for t in tables if t.split(".")[-1] == name), None)
+        out.append((table or name, seconds, tables.get(table) if table else None))
+    return out
+
+
 def _gib(n: float | None) -> str:
     return "-" if not n else f"{n / GIB:.2f} GiB"
 
@@ -117,6 +133,22 @@ def _markdown(result: dict[str, Any], t: dict[str, Any]) -> str:
                 f"| {b['seconds']:.2f} | {r['ratio'][layer]:.2f}x | {o['rows_in']:,} "
                 f"| {o['rows_out']:,} | {o['rows_per_second'] or 0:,.0f} "
                 f"| {b['rows_per_second'] or 0:,.0f} | {_gib(o['peak_rss_bytes'])} |")
+    lines += [
+        "",
+        "## Slowest models",
+        "",
+        "Per run, ours' slowest models (dbt's execution time) beside the baseline's statements "
+        "that write the same table (create, insert, delete, update; `-` where the baseline has "
+        "no such table, such as the checked relations and quarantines).",
+        "",
+        "| run | model | ours s | baseline s | ours/baseline |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    for r in result["runs"]:
+        for model, ours_s, base_s in slowest_models(r):
+            ratio = f"{ours_s / base_s:.2f}x" if base_s else "-"
+            base = "-" if base_s is None else f"{base_s:.2f}"
+            lines.append(f"| {r['run']} | {model} | {ours_s:.2f} | {base} | {ratio} |")
     if p.get("lake_target"):
         lines += [
             "",
@@ -142,14 +174,14 @@ def _markdown(result: dict[str, Any], t: dict[str, Any]) -> str:
         "## Targets",
         "",
         f"- Full build, ours / baseline: **{t['full_build_ours_over_baseline']:.2f}x** net "
-        f"(target at most 1.5x); {t['full_build_ours_over_baseline_with_dbt_overhead']:.2f}x "
+        f"(target at most 1.3x); {t['full_build_ours_over_baseline_with_dbt_overhead']:.2f}x "
         "with dbt's fixed overhead.",
     ]
     if "increment_share_of_full_build" in t:
         lines += [
             f"- One day's increment, ours, as a share of ours' full build (mean over the "
             f"increments): **{t['increment_share_of_full_build']:.1%}** net (target at most "
-            f"10%); {t['increment_share_of_full_build_with_dbt_overhead']:.1%} with dbt's fixed "
+            f"5% at SF 10); {t['increment_share_of_full_build_with_dbt_overhead']:.1%} with dbt's fixed "
             f"overhead. Increment, ours / baseline: {t['increment_ours_over_baseline']:.2f}x net.",
         ]
     lines += [
