@@ -57,6 +57,8 @@ def test_smoke_bench_writes_the_report(smoke: Path) -> None:
     # the slowest models beside the baseline's statements that write the same table
     assert full["baseline"]["tables"]["silver.order_lines_history"] > 0
     assert set(full["baseline"]["tables"]) >= {"bronze.full_lineitem", "gold.fct_order_line"}
+    # temporary tables are counted in the table they feed
+    assert all("." in table for table in full["baseline"]["tables"])
     markdown = (report / "report.md").read_text()
     assert "**identical**" in markdown and "| 1 | silver |" in markdown
     slowest = [line for line in markdown.split("## Slowest models")[1].splitlines()

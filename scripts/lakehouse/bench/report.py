@@ -138,7 +138,8 @@ def _markdown(result: dict[str, Any], t: dict[str, Any]) -> str:
         "## Slowest models",
         "",
         "Per run, ours' slowest models (dbt's execution time) beside the baseline's statements "
-        "that write the same table (create, insert, delete, update; `-` where the baseline has "
+        "that write the same table (create, insert, delete, update, and the temporary tables "
+        "computed for it; `-` where the baseline has "
         "no such table, such as the checked relations and quarantines).",
         "",
         "| run | model | ours s | baseline s | ours/baseline |",
