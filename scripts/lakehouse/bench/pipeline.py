@@ -197,12 +197,13 @@ def compare_gold(ours: Path, baseline: Path) -> dict[str, dict[str, int]]:
             "and schema_name = 'gold' order by 1").fetchall()]
         out = {}
         for table in tables:
-            columns = ", ".join(f'"{r[0]}"' for r in con.execute(
+            names = [f'"{r[0]}"' for r in con.execute(
                 "select column_name from duckdb_columns() where database_name = 'ours' "
                 "and schema_name = 'gold' and table_name = ? and not starts_with(column_name, '_') "
-                "order by column_index", [table]).fetchall())
+                "order by column_index", [table]).fetchall()]
+            columns = ", ".join(names)
             a, b = f"ours.gold.{table}", f"baseline.gold.{table}"
-            as_text = ", ".join(f"{c}::varchar" for c in columns.split(", "))
+            as_text = ", ".join(f"{name}::varchar" for name in names)
             fingerprint = f"select count(*), sum(hash({as_text})) from "
             rows, ours_sum = con.execute(fingerprint + a).fetchone()  # type: ignore[misc]
             if (rows, ours_sum) == con.execute(fingerprint + b).fetchone():
