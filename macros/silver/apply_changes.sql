@@ -77,6 +77,7 @@
         ),
 
         batch as materialized (
+            -- read three times (row counts, sequenced keys, one-row keys) and small: copied once
             -- keys moving forward: their current version, then the changes after it
             select recorded.* exclude (is_current)
             from recorded
@@ -102,6 +103,7 @@
         ),
     {% else %}
         batch as not materialized (
+            -- read three times too, but the whole change log: scanned again, not copied
             select
                 *,
                 null::decimal(38, 0) as _applied_lsn
@@ -174,7 +176,7 @@
     select
         * exclude (_changed_at, _applied_lsn),
         _changed_at as valid_from,
-        if(false, _changed_at, null) as valid_to,
+        if(false, _changed_at, null) as valid_to,  -- null, typed as _changed_at
         true as is_current,
         _op = 'd' as is_deleted,
         coalesce(_applied_lsn, _lsn) as _applied_lsn,
