@@ -1,21 +1,54 @@
 {#
-    Delta Live Tables expectations, evaluated per row: the rows of `relation` with
-    `_failed_expectations`, the names of every expectation the row fails, whatever its action.
-    An expression that evaluates to null passes, as a SQL CHECK constraint does. Rows where
-    `unless` (an SQL condition) holds are not checked: their list is null (e.g. the deleted keys
-    of a history, which no reader applies, quarantines or counts). The actions are applied by
-    the readers (`expectation_actions`), so a checked row stays right when an action changes.
+    Delta Live Tables expectations, evaluated per row of `relation`: `_failed_expectations`, the
+    names of every expectation the row fails, whatever its action. An expression that evaluates
+    to null passes, as a SQL CHECK constraint does. Rows where `unless` (an SQL condition) holds
+    are not checked (e.g. the deleted keys of a history, which no reader applies, quarantines
+    or counts). The actions are applied by the readers (`expectation_actions`), so a checked row
+    stays right when an action changes. `_rows_checked` is how many checked rows a row counts
+    for in `dq_expectation_results`.
+
+    Without `batch`, every row is returned, its `_rows_checked` 1 (null when unchecked): for a
+    relation whose rows are all read downstream, such as the clickstream.
+    With `batch` (a relation whose rows are the batch being checked, `relation` being those rows
+    with what the expressions need joined to them), only the rows that fail an expectation are
+    returned, plus one receipt row per batch: `_applied_through` the batch's largest,
+    `_rows_checked` its number of checked rows, every other column null. The readers take the
+    passing rows from where they came from, so a batch of millions of rows that pass writes one
+    row; the receipt moves the model's watermark when nothing fails.
 #}
-{% macro expectations_check(relation, model_name, unless=none) %}
+{% macro expectations_check(relation, model_name, unless=none, batch=none) %}
     {%- set tests = [] -%}
     {%- for e in expectations_of(model_name) -%}
         {%- do tests.append("case when not coalesce((" ~ e.expression ~ "), true) then '"
             ~ e.name ~ "' end") -%}
     {%- endfor -%}
-    select
-        *,
-        {% if unless %}case when not ({{ unless }}) then {% endif -%}
+    {%- set failed -%}
         list_filter([{{ tests | join(', ') }}]::varchar[], name -> name is not null)
-        {%- if unless %} end{% endif %} as _failed_expectations
-    from {{ relation }}
+    {%- endset -%}
+    {%- if batch is none %}
+        select
+            *,
+            {% if unless %}case when not ({{ unless }}) then {% endif -%}
+            {{ failed }}
+            {%- if unless %} end{% endif %} as _failed_expectations,
+            {% if unless %}case when not ({{ unless }}) then 1 end{% else %}1{% endif %}::bigint
+                as _rows_checked
+        from {{ relation }}
+    {%- else %}
+        select * from (
+            select
+                *,
+                {{ failed }} as _failed_expectations,
+                null::bigint as _rows_checked
+            from {{ relation }}
+            {% if unless %}where not ({{ unless }}){% endif %}
+        ) as evaluated
+        where len(_failed_expectations) > 0
+        union all by name
+        select
+            max(_applied_through) as _applied_through,
+            count(*) {% if unless %}filter (where not ({{ unless }})){% endif %} as _rows_checked
+        from {{ batch }}
+        having count(*) > 0
+    {%- endif %}
 {% endmacro %}

@@ -5,7 +5,7 @@
 #}
 {% macro quarantine_rows(checked, model_name) %}
     select
-        * exclude (_dropped_by, _failed_by),
+        * exclude (_rows_checked, _dropped_by, _failed_by),
         '{{ invocation_id }}' as _run_id,
         now()::timestamp as _quarantined_at
     from ({{ expectation_actions(checked, model_name) }}) as actioned

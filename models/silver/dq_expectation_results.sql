@@ -1,8 +1,10 @@
 {#
     The local equivalent of the DLT event log's data-quality metrics: every run appends, per
     silver model and expectation, how many of the rows it applied this run passed and failed.
-    Each model's batch is the rows checked since that model's last entry here (`batch_through`;
-    rows left unchecked, such as deleted keys, are not counted).
+    Each model's batch is the rows checked since that model's last entry here (`batch_through`):
+    `rows_checked` sums the checked model's `_rows_checked` (its receipts, or 1 per row of a
+    model checked row by row), failures are counted on its failing rows, and rows left
+    unchecked, such as deleted keys, are not counted.
     dbt takes a model's dependencies from its refs while parsing, before the graph exists, so
     the checked models are listed here; the build fails if a silver model declares expectations
     that this list does not read (`expectations_without_results`). The CTEs are generated per
@@ -34,11 +36,10 @@ with
     {{ model_name }}_batch as (
         select
             _failed_expectations,
+            _rows_checked,
             _applied_through
         from {{ checked }}
-        where
-            _applied_through > {{ watermark }}
-            and _failed_expectations is not null
+        where _applied_through > {{ watermark }}
     ),
 
     {{ model_name }}_results as (
@@ -47,9 +48,9 @@ with
             expectation.expectation_name,
             expectation.expectation_action as action,
             expectation.expectation_expression as expression,
-            count(batch._applied_through) as rows_checked,
-            count(batch._applied_through) filter (
-                where not list_contains(batch._failed_expectations, expectation.expectation_name)
+            coalesce(sum(batch._rows_checked), 0)::bigint as rows_checked,
+            coalesce(sum(batch._rows_checked), 0)::bigint - count(batch._applied_through) filter (
+                where list_contains(batch._failed_expectations, expectation.expectation_name)
             ) as passed_rows,
             count(batch._applied_through) filter (
                 where list_contains(batch._failed_expectations, expectation.expectation_name)

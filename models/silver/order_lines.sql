@@ -8,17 +8,17 @@
     )
 }}
 
--- depends_on: {{ ref('order_lines_history') }}
-
 with
 
-checked as not materialized (
-    select * from {{ ref('order_lines_checked') }}
-    where _applied_through > {{ silver_watermark() }}
+changed as not materialized (
+    -- the live current version of each key the history rewrote since the last run
+    select * from {{ ref('order_lines_history') }}
+    where is_current and not is_deleted and _applied_through > {{ silver_watermark() }}
 ),
 
-actioned as not materialized (
-    {{ expectation_actions('checked', 'order_lines') }}
+failed as (
+    -- the checks of those versions that failed an expectation, with this run's actions
+    {{ expectations_failed(ref('order_lines_checked'), 'changed', 'order_lines') }}
 ),
 
 applied as (
@@ -45,11 +45,10 @@ applied as (
         valid_from as _changed_at,
         _lsn,
         _applied_through
-    from actioned
+    from changed
     where
-        not is_deleted
-        and len(_dropped_by) = 0
-        and {{ expectations_fail_guard('actioned', 'order_lines') }}
+        {{ expectations_not_dropped('changed', 'failed') }}
+        and {{ expectations_fail_guard('failed', 'order_lines') }}
 )
 
 select * from applied

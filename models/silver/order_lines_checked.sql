@@ -1,8 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['order_id', 'line_number'],
+        incremental_strategy='append',
         on_schema_change='append_new_columns',
     )
 }}
@@ -17,9 +16,8 @@ orders as (
     select * from {{ ref('orders_history') }}
 ),
 
-current_versions as (
-    -- the current version of each key the history rewrote since the last run; a deleted key's
-    -- (unchecked) tells consumers that missed a run to drop the key
+current_versions as not materialized (
+    -- the batch: the current version of each key the history rewrote since the last run
     select * from history
     where is_current and _applied_through > {{ silver_watermark() }}
 ),
@@ -38,7 +36,9 @@ with_order_date as (
 ),
 
 checked as (
-    {{ expectations_check('with_order_date', 'order_lines', unless='is_deleted') }}
+    {{ expectations_check(
+        'with_order_date', 'order_lines', unless='is_deleted', batch='current_versions'
+    ) }}
 )
 
 select * from checked

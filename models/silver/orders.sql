@@ -8,17 +8,17 @@
     )
 }}
 
--- depends_on: {{ ref('orders_history') }}
-
 with
 
-checked as not materialized (
-    select * from {{ ref('orders_checked') }}
-    where _applied_through > {{ silver_watermark() }}
+changed as not materialized (
+    -- the live current version of each key the history rewrote since the last run
+    select * from {{ ref('orders_history') }}
+    where is_current and not is_deleted and _applied_through > {{ silver_watermark() }}
 ),
 
-actioned as not materialized (
-    {{ expectation_actions('checked', 'orders') }}
+failed as (
+    -- the checks of those versions that failed an expectation, with this run's actions
+    {{ expectations_failed(ref('orders_checked'), 'changed', 'orders') }}
 ),
 
 applied as (
@@ -38,11 +38,10 @@ applied as (
         valid_from as _changed_at,
         _lsn,
         _applied_through
-    from actioned
+    from changed
     where
-        not is_deleted
-        and len(_dropped_by) = 0
-        and {{ expectations_fail_guard('actioned', 'orders') }}
+        {{ expectations_not_dropped('changed', 'failed') }}
+        and {{ expectations_fail_guard('failed', 'orders') }}
 )
 
 select * from applied

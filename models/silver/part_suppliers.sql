@@ -8,17 +8,17 @@
     )
 }}
 
--- depends_on: {{ ref('part_suppliers_history') }}
-
 with
 
-checked as not materialized (
-    select * from {{ ref('part_suppliers_checked') }}
-    where _applied_through > {{ silver_watermark() }}
+changed as not materialized (
+    -- the live current version of each key the history rewrote since the last run
+    select * from {{ ref('part_suppliers_history') }}
+    where is_current and not is_deleted and _applied_through > {{ silver_watermark() }}
 ),
 
-actioned as not materialized (
-    {{ expectation_actions('checked', 'part_suppliers') }}
+failed as (
+    -- the checks of those versions that failed an expectation, with this run's actions
+    {{ expectations_failed(ref('part_suppliers_checked'), 'changed', 'part_suppliers') }}
 ),
 
 applied as (
@@ -33,11 +33,10 @@ applied as (
         -- technical
         valid_from as _changed_at,
         _applied_through
-    from actioned
+    from changed
     where
-        not is_deleted
-        and len(_dropped_by) = 0
-        and {{ expectations_fail_guard('actioned', 'part_suppliers') }}
+        {{ expectations_not_dropped('changed', 'failed') }}
+        and {{ expectations_fail_guard('failed', 'part_suppliers') }}
 )
 
 select * from applied

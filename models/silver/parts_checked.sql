@@ -1,8 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='part_id',
+        incremental_strategy='append',
         on_schema_change='append_new_columns',
     )
 }}
@@ -13,15 +12,16 @@ history as (
     select * from {{ ref('parts_history') }}
 ),
 
-current_versions as (
-    -- the current version of each key the history rewrote since the last run; a deleted key's
-    -- (unchecked) tells consumers that missed a run to drop the key
+current_versions as not materialized (
+    -- the batch: the current version of each key the history rewrote since the last run
     select * from history
     where is_current and _applied_through > {{ silver_watermark() }}
 ),
 
 checked as (
-    {{ expectations_check('current_versions', 'parts', unless='is_deleted') }}
+    {{ expectations_check(
+        'current_versions', 'parts', unless='is_deleted', batch='current_versions'
+    ) }}
 )
 
 select * from checked
