@@ -18,9 +18,10 @@ actioned as not materialized (
 ),
 
 applied as (
-    select * exclude (
-        _failed_expectations, _rows_checked, _dropped_by, _failed_by, _event_time_watermark
-    )
+    select
+        * exclude (
+            _failed_expectations, _rows_checked, _dropped_by, _failed_by, _event_time_watermark
+        )
     from actioned
     where
         len(_dropped_by) = 0
