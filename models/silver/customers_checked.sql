@@ -12,7 +12,7 @@ history as (
     select * from {{ ref('customers_history') }}
 ),
 
-current_versions as not materialized (
+current_versions as {{ batch_materialization() }} (
     -- the batch: the current version of each key the history rewrote since the last run
     select * from history
     where is_current and _applied_through > {{ silver_watermark() }}

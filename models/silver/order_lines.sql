@@ -10,7 +10,7 @@
 
 with
 
-changed as not materialized (
+changed as {{ batch_materialization() }} (
     -- the live current version of each key the history rewrote since the last run
     select * from {{ ref('order_lines_history') }}
     where is_current and not is_deleted and _applied_through > {{ silver_watermark() }}
