@@ -14,13 +14,19 @@
     returned, plus one receipt row per batch: `_applied_through` the batch's largest,
     `_rows_checked` its number of checked rows, every other column null. The readers take the
     passing rows from where they came from, so a batch of millions of rows that pass writes one
-    row; the receipt moves the model's watermark when nothing fails.
+    row; the receipt moves the model's watermark when nothing fails. The conjunction of the
+    expressions filters first, so the list of names is built for failing rows only.
+    `relation` and `batch` are read once each: declare them, and the CTEs they read, `as not
+    materialized` in a first build (`batch_materialization`), or DuckDB copies the history
+    before filtering it (SF 10, `order_lines_checked`: 97 s with the copy, 7 s without).
 #}
 {% macro expectations_check(relation, model_name, unless=none, batch=none) %}
     {%- set tests = [] -%}
+    {%- set passes = [] -%}
     {%- for e in expectations_of(model_name) -%}
         {%- do tests.append("case when not coalesce((" ~ e.expression ~ "), true) then '"
             ~ e.name ~ "' end") -%}
+        {%- do passes.append("coalesce((" ~ e.expression ~ "), true)") -%}
     {%- endfor -%}
     {%- set failed -%}
         list_filter([{{ tests | join(', ') }}]::varchar[], name -> name is not null)
@@ -35,15 +41,15 @@
                 as _rows_checked
         from {{ relation }}
     {%- else %}
-        select * from (
-            select
-                *,
-                {{ failed }} as _failed_expectations,
-                null::bigint as _rows_checked
-            from {{ relation }}
-            {% if unless %}where not ({{ unless }}){% endif %}
-        ) as evaluated
-        where len(_failed_expectations) > 0
+        select
+            *,
+            {{ failed }} as _failed_expectations,
+            null::bigint as _rows_checked
+        from {{ relation }}
+        -- the conjunction first, vectorised, so the list is built for failing rows only
+        where
+            {% if unless %}not ({{ unless }}) and {% endif -%}
+            not ({{ passes | join(' and ') if passes else 'true' }})
         union all by name
         select
             max(_applied_through) as _applied_through,

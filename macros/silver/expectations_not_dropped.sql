@@ -1,18 +1,18 @@
 {#
     A condition on the rows of `applied` (as in `expectations_failed`): true when no `drop`
     expectation keeps the row out, i.e. no row of `failed` (from `expectations_failed`) for the
-    same keys has a non-empty `_dropped_by`.
+    same keys (the model's `unique_key`) has a non-empty `_dropped_by`. Written as `not in` an
+    uncorrelated subquery, which DuckDB plans as one anti join against the few failed rows; a
+    correlated `not exists` made it collect and group every applied row first (SF 10, 60 M
+    order lines: 37.5 s of the current-state table's build). The keys of `failed` are never
+    null (it joins them by equality), so `not in` cannot meet a null.
 #}
 {% macro expectations_not_dropped(applied, failed) %}
     {%- set keys = config.get('unique_key') -%}
     {%- set keys = [keys] if keys is string else keys -%}
-    not exists (
-        select 1
-        from {{ failed }} as dropped
-        where
-            len(dropped._dropped_by) > 0
-            {%- for key in keys %}
-                and dropped.{{ key }} = {{ applied }}.{{ key }}
-            {%- endfor %}
+    ({{ keys | join(', ') }}) not in (
+        select ({{ keys | join(', ') }})
+        from {{ failed }}
+        where len(_dropped_by) > 0
     )
 {% endmacro %}

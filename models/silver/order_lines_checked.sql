@@ -8,7 +8,7 @@
 
 with
 
-history as (
+history as not materialized (
     select * from {{ ref('order_lines_history') }}
 ),
 
