@@ -7,8 +7,7 @@
     and not valid JSON) is quarantined whole: none of its lines load.
     For `debezium` feeds the envelope `e` is unwrapped from Kafka Connect's
     `{"schema", "payload"}` form when present, `img` is the row image (`after`, or `before`
-    for a delete), `field_schemas` the Connect schema of its fields (a struct of two maps,
-    `kinds` and `scales`, keyed by field; null without a schema)
+    for a delete), `field_schemas` the Connect schema of its fields (null without a schema)
     and `_sequence` the change's place in the source's order (`debezium_sequence`);
     for `jsonl` feeds `e` and `img` are the line's object.
     Creates a temporary table and returns its name.
@@ -74,11 +73,7 @@
                         when json_type(j) = 'OBJECT' and json_exists(j, '$.payload')
                             and json_exists(j, '$.schema') then j -> '$.payload'
                         else j
-                    end as e,
-                    -- the Connect schema's text, extracted once per line
-                    case
-                        when json_type(j) = 'OBJECT' and json_exists(j, '$.payload') then j ->> '$.schema'
-                    end as schema_text
+                    end as e
                 {% else %}
                     false as is_wrapped,
                     j as e
@@ -86,25 +81,15 @@
             from parsed
         ),
         {% if is_debezium %}
-            -- Kafka Connect's schema of the row struct (the envelope's `after` field), read once
-            -- per distinct schema into maps that a line looks its fields up in without parsing
-            -- JSON: `kinds` (field -> logical name, else type), `scales` (field -> decimal scale)
+            -- Kafka Connect's schema of the row struct (the envelope's `after` field), once per
+            -- distinct schema: a JSON object of field -> {type, name, parameters}
             field_schemas as (
-                select
-                    schema_text,
-                    {
-                        'kinds': map_from_entries(
-                            list((f ->> '$.field', coalesce(f ->> '$.name', f ->> '$.type')))
-                        ),
-                        'scales': map_from_entries(
-                            list((f ->> '$.field', try_cast(f -> '$.parameters' ->> '$.scale' as integer)))
-                        )
-                    } as field_schemas
+                select schema_text, json_group_object(f ->> '$.field', f) as field_schemas
                 from (
                     select schema_text, unnest(json_extract(row_schema, '$.fields[*]')) as f
                     from (
                         select schema_text, unnest(json_extract(schema_text, '$.fields[*]')) as row_schema
-                        from (select distinct schema_text from enveloped where is_wrapped)
+                        from (select distinct j ->> '$.schema' as schema_text from enveloped where is_wrapped)
                     )
                     where (row_schema ->> '$.field') = 'after'
                 )
@@ -120,17 +105,17 @@
                     case when e ->> '$.op' = 'd' then e -> '$.before' else e -> '$.after' end
                 {% else %}
                     null::decimal(38,0) as _sequence,
-                    null::struct(kinds map(varchar, varchar), scales map(varchar, integer))
-                        as field_schemas,
+                    null::json as field_schemas,
                     e
                 {% endif %} as img
             from enveloped
             {% if is_debezium %}
-                left join field_schemas using (schema_text)
+                left join field_schemas
+                    on enveloped.is_wrapped and (enveloped.j ->> '$.schema') = field_schemas.schema_text
             {% endif %}
         )
         select
-            * {% if is_debezium %}exclude (schema_text){% endif %},
+            *,
             case
                 when file_truncated
                     then 'file truncated mid-line: quarantined whole'

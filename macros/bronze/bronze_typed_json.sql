@@ -1,9 +1,8 @@
 {#
     A JSON field of a row image, cast to its declared type, decoding every value encoding of
     Debezium's JSON output for the column types relational sources use. `schema` is a SQL
-    expression for the line's field schemas (from Kafka Connect's schema of the row struct, a
-    struct of the maps `kinds`, field -> logical name else type, and `scales`, field -> decimal
-    scale; null for a line without a schema; see `bronze_json_lines`); `encoding` is the column's
+    expression for the line's field schemas (Kafka Connect's schema of the row struct, a JSON
+    object keyed by field; null for a line without a schema); `encoding` is the column's
     declared encoding (`meta.encoding` in the source YAML: a Connect type or logical name), used
     when the line has no schema. Without either, the value's own JSON type decides:
     - decimal: a number (`double`), a numeric string (`string`), base64 bytes (`precise`, the
@@ -30,8 +29,10 @@
         {%- set kind = declared -%}
         {%- set schema_scale = 'null::integer' -%}
     {%- else -%}
-        {%- set kind = 'coalesce(' ~ schema ~ ".kinds['" ~ field ~ "'], " ~ declared ~ ')' -%}
-        {%- set schema_scale = schema ~ ".scales['" ~ field ~ "']" -%}
+        {%- set field_schema = '(' ~ schema ~ " -> '" ~ field ~ "')" -%}
+        {%- set kind = 'coalesce(' ~ field_schema ~ " ->> 'name', " ~ field_schema ~ " ->> 'type', "
+            ~ declared ~ ')' -%}
+        {%- set schema_scale = 'try_cast(' ~ field_schema ~ " -> 'parameters' ->> 'scale' as integer)" -%}
     {%- endif -%}
     {%- set is_number = 'json_type(' ~ value ~ ") in ('BIGINT', 'UBIGINT', 'HUGEINT')" -%}
     {%- set number = 'try_cast(' ~ text ~ ' as bigint)' -%}
