@@ -24,9 +24,9 @@
     {%- set tests = [] -%}
     {%- set passes = [] -%}
     {%- for e in expectations_of(model_name) -%}
-        {%- do tests.append("case when not coalesce((" ~ e.expression ~ "), true) then '"
-            ~ e.name ~ "' end") -%}
-        {%- do passes.append("coalesce((" ~ e.expression ~ "), true)") -%}
+        {%- set passed = "coalesce((" ~ e.expression ~ "), true)" -%}
+        {%- do passes.append(passed) -%}
+        {%- do tests.append("case when not " ~ passed ~ " then '" ~ e.name ~ "' end") -%}
     {%- endfor -%}
     {%- set failed -%}
         list_filter([{{ tests | join(', ') }}]::varchar[], name -> name is not null)
