@@ -10,6 +10,11 @@
     without the Kafka Connect wrapper), `jsonl` (JSON lines, one object each), `parquet`.
 #}
 {% macro bronze_ingest(feed) %}
+    {{ return(adapter.dispatch('bronze_ingest', 'lakehouse')(feed)) }}
+{% endmacro %}
+
+{# DuckDB #}
+{% macro duckdb__bronze_ingest(feed) %}
     {% set stage = '__bronze_stage_' ~ feed.name %}
     {% set root_len = landing_path() | length + 2 %}
     {% if feed.meta.format == 'parquet' %}
@@ -81,6 +86,87 @@
             {% endif %}
             -- raw payload and technical
             e as _raw,
+            path as _source_file,
+            line_no as _source_line,
+            now()::timestamp as _ingested_at,
+            '{{ invocation_id }}' as _run_id
+        from {{ lines }}
+        where _reason is null
+    {% endif %}
+{% endmacro %}
+
+{#
+    Spark: Parquet files are read with Spark's `parquet` reader over the feed's glob (schemas
+    merged) and only the staged files kept (`_metadata.file_path`); JSON lines come from
+    `bronze_json_lines`. The raw payload and the Debezium row images are JSON text.
+#}
+{% macro spark__bronze_ingest(feed) %}
+    {% set stage = '__bronze_stage_' ~ feed.name %}
+    {% if feed.meta.format == 'parquet' %}
+        {% set files = run_query(
+            "select full_path from " ~ stage ~ " where duplicate_of is null and is_readable order by path"
+        ).columns[0].values() | list %}
+        {% set rows = '__bronze_rows_' ~ feed.name %}
+        {% set observed = {} %}
+        {% do run_query("uncache table if exists " ~ rows) %}
+        {% if files %}
+            {% set parquet = '__bronze_parquet_' ~ feed.name %}
+            {# a view does not pass on the reader's `_metadata`: the file and row are columns #}
+            {% do run_query("create or replace temporary view " ~ parquet ~ " as select *,"
+                ~ " _metadata.file_path as __file_path, _metadata.row_index as __row_index"
+                ~ " from parquet.`" ~ landing_path() ~ "/" ~ feed.meta.path ~ "`") %}
+            {% do run_query("cache table " ~ rows ~ " as select "
+                ~ bronze_landing_relative('__file_path') ~ " as path, count(*) as num_rows"
+                ~ " from " ~ parquet ~ " where __file_path in (" ~ bronze_spark_paths(files)
+                ~ ") group by 1") %}
+            {% for column in adapter.get_columns_in_relation(api.Relation.create(identifier=parquet))
+                if column.name not in ('__file_path', '__row_index') %}
+                {% do observed.update({column.name: {'type': column.data_type, 'file': files[0]}}) %}
+            {% endfor %}
+        {% else %}
+            {% do run_query("cache table " ~ rows ~ " as select cast(null as string) as path,"
+                ~ " cast(null as bigint) as num_rows where false") %}
+        {% endif %}
+        select
+            -- source columns, typed per the contract
+            {{ bronze_select_columns(feed, observed) | join(',\n            ') }},
+            -- technical
+            try_cast(regexp_extract(__file_path, '/([0-9]{4}-[0-9]{2}-[0-9]{2})/[^/]*$', 1) as date)
+                as _extract_date,
+            {{ bronze_landing_relative('__file_path') }} as _source_file,
+            __row_index + 1 as _source_line,
+            now()::timestamp as _ingested_at,
+            '{{ invocation_id }}' as _run_id
+        {% if files %}
+            from {{ parquet }}
+            where __file_path in ({{ bronze_spark_paths(files) }})
+        {% else %}
+            from (select cast(null as string) as __file_path, cast(null as bigint) as __row_index) as no_files
+            where false
+        {% endif %}
+    {% else %}
+        {% set lines = bronze_json_lines(feed, stage) %}
+        {% set observed = {} %}
+        {% for row in run_query(
+            "select key, min(path) from " ~ lines ~ ", lateral variant_explode(img)"
+            ~ " where _reason is null group by key") %}
+            {% do observed.update({row[0]: {'file': row[1]}}) %}
+        {% endfor %}
+        select
+            -- row image fields, typed per the contract
+            {{ bronze_select_columns(feed, observed, img='img', schema='field_schemas') | join(',\n            ') }},
+            {% if feed.meta.format == 'debezium' %}
+                -- change metadata
+                try_variant_get(e, '$.op', 'string') as _op,
+                _sequence as _lsn,
+                try_variant_get(e, '$.source.txId', 'bigint') as _tx_id,
+                timestamp_millis(try_variant_get(e, '$.source.ts_ms', 'bigint')) as _source_committed_at,
+                to_json(try_variant_get(e, '$.before', 'variant')) as _before,
+                to_json(try_variant_get(e, '$.after', 'variant')) as _after,
+                is_wrapped as _is_wrapped,
+            {% endif %}
+            -- raw payload and technical
+            to_json(e) as _raw,
             path as _source_file,
             line_no as _source_line,
             now()::timestamp as _ingested_at,

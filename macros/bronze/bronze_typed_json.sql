@@ -21,6 +21,11 @@
     A value that does not decode gives null (the caller rescues it), never an error.
 #}
 {% macro bronze_typed_json(img, field, data_type, schema=none, encoding=none) %}
+    {{ return(adapter.dispatch('bronze_typed_json', 'lakehouse')(img, field, data_type, schema, encoding)) }}
+{% endmacro %}
+
+{# DuckDB #}
+{% macro duckdb__bronze_typed_json(img, field, data_type, schema=none, encoding=none) %}
     {%- set t = data_type | lower | replace(' ', '') -%}
     {%- set value = img ~ " -> '" ~ field ~ "'" -%}
     {%- set text = img ~ " ->> '" ~ field ~ "'" -%}
@@ -100,5 +105,87 @@
         try(from_base64({{ text }}))
     {%- else -%}
         try_cast({{ text }} as {{ data_type }})
+    {%- endif -%}
+{% endmacro %}
+
+{#
+    Spark: the same decodings over a VARIANT row image (`img`); `schema` is a map of field ->
+    Connect field schema (struct of type, name, parameters), null without a schema. A JSON
+    number's kind comes from `schema_of_variant` (integers are BIGINT).
+#}
+{% macro spark__bronze_typed_json(img, field, data_type, schema=none, encoding=none) %}
+    {%- set t = data_type | lower | replace(' ', '') -%}
+    {%- set spark_type = bronze_spark_type(data_type) -%}
+    {%- set value = 'fld.v' -%}
+    {%- set text = 'fld.t' -%}
+    {%- set declared = "'" ~ (encoding or '') ~ "'" -%}
+    {%- if schema is none -%}
+        {%- set kind = declared -%}
+        {%- set schema_scale = 'cast(null as int)' -%}
+    {%- else -%}
+        {%- set field_schema = schema ~ "['" ~ field ~ "']" -%}
+        {%- set kind = 'coalesce(' ~ field_schema ~ '.name, ' ~ field_schema ~ '.type, ' ~ declared ~ ')' -%}
+        {%- set schema_scale = 'try_cast(' ~ field_schema ~ ".parameters['scale'] as int)" -%}
+    {%- endif -%}
+    {%- set value_type = 'fld.k' -%}
+    {%- set is_number = value_type ~ " in ('TINYINT', 'SMALLINT', 'INT', 'BIGINT')" -%}
+    {%- set number = 'try_cast(' ~ text ~ ' as bigint)' -%}
+    {%- set days = 'try_cast(' ~ text ~ ' as int)' -%}
+    {%- set bound = "try_variant_get(" ~ img ~ ", '$." ~ field ~ "', 'variant')" -%}
+    {%- if spark_type == 'string' -%}
+        try_variant_get({{ img }}, '$.{{ field }}', 'string')
+    {%- else -%}
+    {#- the field's value, its text and its JSON type, bound once (see
+        spark__debezium_decimal_from_bytes) -#}
+    transform(array(named_struct('v', {{ bound }}, 't', try_variant_get({{ bound }}, '$', 'string'),
+        'k', schema_of_variant({{ bound }}))), fld ->
+    {%- if t.startswith('decimal') or t.startswith('numeric') -%}
+        {%- set declared_scale = (t.split(',')[1].rstrip(')') if ',' in t else '3') if '(' in t else '3' -%}
+        (case
+            when startswith({{ value_type }}, 'OBJECT') then {{ debezium_decimal_from_bytes(
+                "try_variant_get(" ~ value ~ ", '$.value', 'string')",
+                "try_variant_get(" ~ value ~ ", '$.scale', 'int')", spark_type) }}
+            when {{ value_type }} = 'STRING' and (
+                {{ kind }} in ('org.apache.kafka.connect.data.Decimal', 'bytes', 'precise')
+                or ({{ kind }} = '' and {{ declared_scale }} > 0 and not contains({{ text }}, '.')
+                    and {{ text }} rlike '^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$')
+            ) then {{ debezium_decimal_from_bytes(
+                text, 'coalesce(' ~ schema_scale ~ ', ' ~ declared_scale ~ ')', spark_type) }}
+            else try_cast({{ text }} as {{ spark_type }})
+        end)
+    {%- elif t in ('date', 'timestamp', 'datetime', 'timestamptz', 'timestampwithtimezone') -%}
+        {%- set instant -%}
+            (case
+                when {{ is_number }} then
+                    case
+                        when {{ kind }} in ('io.debezium.time.Date', 'org.apache.kafka.connect.data.Date')
+                            then cast(date_from_unix_date({{ days }}) as timestamp)
+                        when {{ kind }} in ('io.debezium.time.Timestamp', 'org.apache.kafka.connect.data.Timestamp')
+                            then timestamp_millis({{ number }})
+                        when {{ kind }} = 'io.debezium.time.MicroTimestamp' then timestamp_micros({{ number }})
+                        when {{ kind }} = 'io.debezium.time.NanoTimestamp'
+                            then timestamp_micros({{ number }} div 1000)
+                        {% if t == 'date' %}
+                            else cast(date_from_unix_date({{ days }}) as timestamp)
+                        {% else %}
+                            when abs({{ number }}) < 10000000000000 then timestamp_millis({{ number }})
+                            when abs({{ number }}) < 10000000000000000 then timestamp_micros({{ number }})
+                            else timestamp_micros({{ number }} div 1000)
+                        {% endif %}
+                    end
+                else try_cast({{ text }} as timestamp)
+            end)
+        {%- endset -%}
+        {%- if t == 'date' -%}
+            try_cast({{ instant }} as date)
+        {%- else -%}
+            {{ instant }}
+        {%- endif -%}
+    {%- elif spark_type == 'binary' -%}
+        try_to_binary({{ text }}, 'base64')
+    {%- else -%}
+        try_cast({{ text }} as {{ spark_type }})
+    {%- endif %}
+    )[0]
     {%- endif -%}
 {% endmacro %}

@@ -9,6 +9,11 @@
     hence this macro.
 #}
 {% macro debezium_decimal_from_bytes(text, scale, data_type) %}
+    {{ return(adapter.dispatch('debezium_decimal_from_bytes', 'lakehouse')(text, scale, data_type)) }}
+{% endmacro %}
+
+{# DuckDB #}
+{% macro duckdb__debezium_decimal_from_bytes(text, scale, data_type) %}
     {%- set b = 'try(from_base64(' ~ text ~ '))' -%}
     {%- set n = 'octet_length(' ~ b ~ ')' -%}
     {%- set h = 'hex(' ~ b ~ ')' -%}
@@ -38,4 +43,48 @@
         end
         as {{ data_type }}
     )
+{%- endmacro %}
+
+{#
+    Spark: the same decoding; `conv` turns up to 16 hex digits (8 bytes) into an unsigned
+    integer's digits, and the powers of two are exact decimal literals (a double is not exact
+    above 2^53). Each intermediate value is bound once with `transform(array(x), name -> ...)[0]`
+    (Spark SQL's "let"): written out, the expression repeats the base64 decode dozens of times
+    per column and Spark's optimizer spends seconds on it.
+#}
+{% macro spark__debezium_decimal_from_bytes(text, scale, data_type) %}
+    {%- set ns = namespace(powers='') -%}
+    {%- for i in range(1, 9) -%}
+        {%- set ns.powers = ns.powers ~ ' when ' ~ i ~ ' then ' ~ (2 ** (8 * i)) ~ 'BD' -%}
+    {%- endfor -%}
+    {%- set power = '(case %s' ~ ns.powers ~ ' end)' -%}
+    {%- set unsigned = 'cast(conv(%s, 16, 10) as decimal(38,0))' -%}
+    transform(array(named_struct('h', hex(try_to_binary({{ text }}, 'base64')), 's', {{ scale }})), dec ->
+        transform(array(named_struct('n', length(dec.h) div 2, 'negative', left(dec.h, 1) >= '8')), len ->
+            transform(array(case
+                when len.n between 1 and 8 then
+                    {{ unsigned | format('dec.h') }}
+                    - case when len.negative then {{ power | format('len.n') }} else 0 end
+                when len.n between 9 and 16 then
+                    ({{ unsigned | format('left(dec.h, 2 * len.n - 16)') }}
+                        - case when len.negative then {{ power | format('len.n - 8') }} else 0 end)
+                    * 18446744073709551616BD
+                    + {{ unsigned | format('right(dec.h, 16)') }}
+            end), unscaled ->
+                transform(array(lpad(cast(abs(unscaled) as string),
+                    greatest(length(cast(abs(unscaled) as string)), dec.s + 1), '0')), digits ->
+                    try_cast(
+                        case
+                            when dec.s = 0 then cast(unscaled as string)
+                            when dec.s > 0 then
+                                case when unscaled < 0 then '-' else '' end
+                                || substr(digits, 1, length(digits) - dec.s) || '.'
+                                || right(digits, dec.s)
+                        end
+                        as {{ data_type }}
+                    )
+                )[0]
+            )[0]
+        )[0]
+    )[0]
 {%- endmacro %}

@@ -60,3 +60,58 @@
     {{ run_hooks(post_hooks, inside_transaction=False) }}
     {{ return({'relations': [target]}) }}
 {% endmaterialization %}
+
+{#
+    The same materialization on Spark (dbt-spark; Databricks uses it too), where a Parquet
+    table has no transactions: the batch's writes are ordered so that the ledger is written
+    last and is the commit record. Before each batch, rows and quarantine rows of a batch the
+    ledger does not record (a run killed between its writes) are removed
+    (`bronze_forget_unrecorded`), so their files are read again and loaded exactly once. A
+    full refresh forgets the feed's ledger first, so a refresh killed part-way is resumed by
+    reading every file again.
+#}
+{% materialization bronze_feed, adapter='spark' %}
+    {% set feed_names = [] %}
+    {% for source_name, table_name in model.sources if source_name == 'landing' %}
+        {% do feed_names.append(table_name) %}
+    {% endfor %}
+    {% if feed_names | length != 1 %}
+        {{ exceptions.raise_compiler_error(
+            "a bronze_feed model selects from exactly one landing source; " ~ this ~ " names "
+            ~ (feed_names | join(', ') or 'none')) }}
+    {% endif %}
+    {% set feed = bronze_feed(feed_names[0]) %}
+    {% set existing = load_cached_relation(this) %}
+    {% set target = this.incorporate(type='table') %}
+    {% set full_refresh = should_full_refresh() %}
+    {% set on_schema_change = incremental_validate_on_schema_change(
+        config.get('on_schema_change'), default='append_new_columns') %}
+
+    {{ run_hooks(pre_hooks) }}
+    {% if full_refresh %}
+        {% do bronze_rewrite_without(ref('ingest_ledger'), "feed = '" ~ feed.name ~ "'") %}
+        {% do bronze_rewrite_without(ref('quarantine_landing'), "feed = '" ~ feed.name ~ "'") %}
+    {% else %}
+        {% do bronze_forget_unrecorded(feed, existing) %}
+    {% endif %}
+    {% do bronze_stage_files(feed) %}
+    {% set batch_sql = bronze_ingest(feed) %}
+    {% if existing is none or full_refresh %}
+        {% if existing is not none %}
+            {% do adapter.drop_relation(existing) %}
+        {% endif %}
+        {% set build_sql = create_table_as(false, target, batch_sql) %}
+    {% else %}
+        {% set batch = make_temp_relation(target) %}
+        {% do run_query(create_table_as(true, batch, batch_sql)) %}
+        {% do process_schema_changes(on_schema_change, batch, existing) %}
+        {% set build_sql = get_insert_into_sql(batch, target) %}
+    {% endif %}
+    {% call statement('main') %}
+        {{ build_sql }}
+    {% endcall %}
+    {% do bronze_record_batch(feed) %}
+    {% do persist_docs(target, model) %}
+    {{ run_hooks(post_hooks) }}
+    {{ return({'relations': [target]}) }}
+{% endmaterialization %}

@@ -15,10 +15,10 @@ members as (
     {% else %}
         select
             null::bigint as customer_key,
-            null::varchar as tier,
+            null::string as tier,
             null::bigint as points,
-            null::varchar as enrolled_on,
-            null::varchar as updated_at
+            null::string as enrolled_on,
+            null::string as updated_at
         where false
     {% endif %}
 ),

@@ -6,11 +6,11 @@
 {{ config(full_refresh=false) }}
 
 select
-    cast(null as varchar) as feed,
-    cast(null as varchar) as source_file,
+    cast(null as string) as feed,
+    cast(null as string) as source_file,
     cast(null as bigint) as source_line,
-    cast(null as varchar) as raw_text,
-    cast(null as varchar) as reason,
-    cast(null as varchar) as run_id,
+    cast(null as string) as raw_text,
+    cast(null as string) as reason,
+    cast(null as string) as run_id,
     cast(null as timestamp) as quarantined_at
 where false

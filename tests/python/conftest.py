@@ -24,9 +24,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 # the longest test files first: with a worker per core (pytest-xdist, a file per worker) the
 # suite ends when its last file does, so a long file must not start last
-LONGEST_FIRST = ("test_silver", "test_serving", "test_lake", "test_orchestration", "test_bronze",
-                 "test_gold", "test_operator", "test_ml", "test_bench", "test_increments", "test_poison",
-                 "test_governance")
+LONGEST_FIRST = ("test_silver", "test_spark", "test_serving", "test_lake", "test_orchestration",
+                 "test_bronze", "test_gold", "test_operator", "test_ml", "test_bench", "test_increments",
+                 "test_poison", "test_governance")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
