@@ -23,16 +23,7 @@
 {% macro duckdb__bronze_select_columns(feed, observed, img=none, schema=none) %}
     {% set mode = schema_evolution_mode(feed.name) %}
     {% set declared = feed.columns %}
-    {% set new_fields = [] %}
-    {% for field in observed if field not in declared %}
-        {% do new_fields.append(field) %}
-    {% endfor %}
-    {% if new_fields and mode == 'failOnNewColumns' %}
-        {{ exceptions.raise_compiler_error(
-            "schema evolution mode failOnNewColumns: feed '" ~ feed.name ~ "' file '"
-            ~ observed[new_fields[0]].file ~ "' has new field '" ~ new_fields[0]
-            ~ "' (not in the contract in _bronze__sources.yml)") }}
-    {% endif %}
+    {% set new_fields = bronze_new_fields(feed, observed) %}
     {% set columns = [] %}
     {% set rescued = [] %}
     {% set undecoded = [] %}
@@ -97,16 +88,7 @@
 {% macro spark__bronze_select_columns(feed, observed, img=none, schema=none) %}
     {% set mode = schema_evolution_mode(feed.name) %}
     {% set declared = feed.columns %}
-    {% set new_fields = [] %}
-    {% for field in observed if field not in declared %}
-        {% do new_fields.append(field) %}
-    {% endfor %}
-    {% if new_fields and mode == 'failOnNewColumns' %}
-        {{ exceptions.raise_compiler_error(
-            "schema evolution mode failOnNewColumns: feed '" ~ feed.name ~ "' file '"
-            ~ observed[new_fields[0]].file ~ "' has new field '" ~ new_fields[0]
-            ~ "' (not in the contract in _bronze__sources.yml)") }}
-    {% endif %}
+    {% set new_fields = bronze_new_fields(feed, observed) %}
     {% set columns = [] %}
     {% set rescued = [] %}
     {% set undecoded = [] %}

@@ -126,7 +126,10 @@
     {% set ledger = load_relation(ref('ingest_ledger')) %}
     {% set use_ledger = ledger is not none and not should_full_refresh() %}
     {% set max_files = var('max_files_per_run', none) %}
-    {% set pattern = '^' ~ (root ~ '/' ~ feed.meta.path) | replace('.', '[.]') | replace('*', '[^/]*') ~ '$' %}
+    {# the feed's glob as a regular expression over the file's absolute path (a relative
+       landing zone is matched from any directory) #}
+    {% set pattern = ('^' if root.startswith('/') else '/') ~ (root ~ '/' ~ feed.meta.path)
+        | replace('.', '[.]') | replace('*', '[^/]*') ~ '$' %}
     {% set files_view = '__bronze_files_' ~ feed.name %}
     {# the landing zone's files (a glob without a match is an error in Spark, an empty feed
        here): listed recursively and matched with the feed's glob as a regular expression #}

@@ -10,16 +10,7 @@
     the quarantine it writes to with a `depends_on` line, so they are built before it.
 #}
 {% materialization bronze_feed, adapter='duckdb' %}
-    {% set feed_names = [] %}
-    {% for source_name, table_name in model.sources if source_name == 'landing' %}
-        {% do feed_names.append(table_name) %}
-    {% endfor %}
-    {% if feed_names | length != 1 %}
-        {{ exceptions.raise_compiler_error(
-            "a bronze_feed model selects from exactly one landing source; " ~ this ~ " names "
-            ~ (feed_names | join(', ') or 'none')) }}
-    {% endif %}
-    {% set feed = bronze_feed(feed_names[0]) %}
+    {% set feed = bronze_model_feed() %}
     {% set existing = load_cached_relation(this) %}
     {% set target = this.incorporate(type='table') %}
     {% set full_refresh = should_full_refresh() %}
@@ -71,16 +62,7 @@
     reading every file again.
 #}
 {% materialization bronze_feed, adapter='spark' %}
-    {% set feed_names = [] %}
-    {% for source_name, table_name in model.sources if source_name == 'landing' %}
-        {% do feed_names.append(table_name) %}
-    {% endfor %}
-    {% if feed_names | length != 1 %}
-        {{ exceptions.raise_compiler_error(
-            "a bronze_feed model selects from exactly one landing source; " ~ this ~ " names "
-            ~ (feed_names | join(', ') or 'none')) }}
-    {% endif %}
-    {% set feed = bronze_feed(feed_names[0]) %}
+    {% set feed = bronze_model_feed() %}
     {% set existing = load_cached_relation(this) %}
     {% set target = this.incorporate(type='table') %}
     {% set full_refresh = should_full_refresh() %}
