@@ -69,44 +69,67 @@
             -- the history rows a batch starts from: the current version of each key (with the
             -- last change it applied) and its first version (the baseline, for late keys)
             select
-                history.* exclude (valid_from, valid_to, is_deleted, _applied_through),
+                {{ star_except(['valid_from', 'valid_to', 'is_deleted', '_applied_through'], 'history') }},
                 history.valid_from as _changed_at
             from {{ this }} as history
             semi join current_versions using ({{ key_list }})
             where history.is_current or history._lsn = 0
         ),
 
-        batch as materialized (
-            -- read three times (row counts, sequenced keys, one-row keys) and small: copied once
+        {%- set forward_versions -%}
             -- keys moving forward: their current version, then the changes after it
-            select recorded.* exclude (is_current)
+            select {{ star_except(['is_current'], 'recorded') }}
             from recorded
             anti join late_keys using ({{ key_list }})
             where recorded.is_current
-            union all by name
-            select arrived.*
+        {%- endset -%}
+        {%- set forward_changes -%}
+            select arrived.*, cast(null as decimal(38, 0)) as _applied_lsn
             from arrived
             left join current_versions using ({{ key_list }})
             anti join late_keys using ({{ key_list }})
             where current_versions._applied_lsn is null or arrived._lsn > current_versions._applied_lsn
-            union all by name
+        {%- endset -%}
+        {%- set late_baselines -%}
             -- late keys: every change again, the baseline from the history's first version
-            select recorded.* exclude (is_current, _applied_lsn)
+            select {{ star_except(['is_current', '_applied_lsn'], 'recorded') }},
+                cast(null as decimal(38, 0)) as _applied_lsn
             from recorded
             semi join late_keys using ({{ key_list }})
             where recorded._lsn = 0
-            union all by name
-            select change_log.*
+        {%- endset -%}
+        {%- set late_changes -%}
+            select change_log.*, cast(null as decimal(38, 0)) as _applied_lsn
             from {{ changes }} as change_log
             semi join late_keys using ({{ key_list }})
             where change_log._lsn > 0 or change_log._ingested_at > {{ silver_watermark() }}
+        {%- endset -%}
+        {#- every branch has the history's columns (an engine that unions by position is
+            given them: a source column the history does not have yet is left out there) -#}
+        {%- set columns = [] -%}
+        {%- if execute and target.type != 'duckdb' -%}
+            {%- for column in adapter.get_columns_in_relation(this) if column.name not in
+                ['valid_from', 'valid_to', 'is_current', 'is_deleted', '_applied_lsn', '_applied_through'] -%}
+                {%- do columns.append(column.name) -%}
+            {%- endfor -%}
+            {%- do columns.extend(['_changed_at', '_applied_lsn']) -%}
+        {%- endif %}
+
+        batch as {{ materialization_hint('materialized') }} (
+            -- read three times (row counts, sequenced keys, one-row keys) and small: copied once
+            {{ union_all_by_name([
+                {'sql': forward_versions, 'columns': columns},
+                {'sql': forward_changes, 'columns': columns},
+                {'sql': late_baselines, 'columns': columns},
+                {'sql': late_changes, 'columns': columns},
+            ]) }}
         ),
     {% else %}
-        batch as not materialized (
+        batch as {{ materialization_hint('not materialized') }} (
             -- read three times too, but the whole change log: scanned again, not copied
             select
                 *,
-                null::decimal(38, 0) as _applied_lsn
+                cast(null as decimal(38, 0)) as _applied_lsn
             from {{ changes }}
         ),
     {% endif %}
@@ -132,7 +155,7 @@
     hashed as (
         select
             *,
-            hash(*columns(* exclude ({{ (keys + technical) | join(', ') }})), _op = 'd') as _row_hash
+            {{ hash_columns_except(keys + technical, ["_op = 'd'"]) }} as _row_hash
         from deduplicated
     ),
 
@@ -147,21 +170,20 @@
 
     changed as (
         select
-            * replace (
-                -- the last change applied to the key, those that start no version included
-                -- (kept on the current version)
-                max(coalesce(_applied_lsn, _lsn)) over (
-                    partition by {{ key_list }} order by _lsn
-                    rows between unbounded preceding and unbounded following
-                ) as _applied_lsn
-            )
+            {{ star_except(['_applied_lsn']) }},
+            -- the last change applied to the key, those that start no version included (kept
+            -- on the current version)
+            max(coalesce(_applied_lsn, _lsn)) over (
+                partition by {{ key_list }} order by _lsn
+                rows between unbounded preceding and unbounded following
+            ) as _applied_lsn
         from hashed
         qualify lag(_row_hash) over (partition by {{ key_list }} order by _lsn)
             is distinct from _row_hash
     )
 
     select
-        * exclude (_row_hash, _changed_at, _applied_lsn),
+        {{ star_except(['_row_hash', '_changed_at', '_applied_lsn']) }},
         _changed_at as valid_from,
         lead(_changed_at) over (partition by {{ key_list }} order by _lsn) as valid_to,
         lead(_changed_at) over (partition by {{ key_list }} order by _lsn) is null as is_current,
@@ -171,10 +193,11 @@
         end as _applied_lsn,
         (select applied_through._applied_through from applied_through) as _applied_through
     from changed
-    union all by name
+    -- the same columns in the same order: `changed` is `batch` with `_row_hash` added
+    union all
     -- a key with one row in the batch is that row, current: no window sorts it
     select
-        * exclude (_changed_at, _applied_lsn),
+        {{ star_except(['_changed_at', '_applied_lsn']) }},
         _changed_at as valid_from,
         if(false, _changed_at, null) as valid_to,  -- null, typed as _changed_at
         true as is_current,

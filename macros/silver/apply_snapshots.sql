@@ -8,7 +8,7 @@
     holding its last values (and a key that comes back starts a new version). Incremental runs
     take only extracts ingested since the last run; keys whose values are the same in every new
     extract are set aside by a hash comparison first, so only the keys that change are windowed
-    and rewritten. Use with `delete+insert` on the key.
+    and rewritten. Use with the incremental strategy `replace_keys` on the key.
 #}
 {% macro apply_snapshots(snapshots, keys) %}
     {%- set key_list = keys | join(', ') -%}
@@ -23,7 +23,7 @@
             _ingested_at,
             _source_file,
             _source_line,
-            struct_pack(*columns(* exclude ({{ (keys + technical) | join(', ') }}))) as _row
+            {{ struct_of_columns_except(keys + technical) }} as _row
         from {{ snapshots }}
         {% if is_incremental() %}
             where _ingested_at > {{ silver_watermark() }}
@@ -44,8 +44,7 @@
                 _ingested_at,
                 _source_file,
                 _source_line,
-                struct_pack(*columns(* exclude ({{ (keys + history_columns) | join(', ') }})))
-                    as _row
+                {{ struct_of_columns_except(keys + history_columns) }} as _row
             from {{ this }}
         ),
     {% endif %}
@@ -54,7 +53,7 @@
         current_state as (
             select
                 {{ key_list }},
-                hash(_row) as _row_hash
+                {{ hash_of(['_row']) }} as _row_hash
             from known
             where is_current and not is_deleted
         ),
@@ -64,7 +63,7 @@
             select {% for key in keys %}current_state.{{ key }}{{ ", " if not loop.last }}{% endfor %}
             from current_state
             inner join new_rows using ({{ key_list }})
-            where hash(new_rows._row) = current_state._row_hash
+            where {{ hash_of(['new_rows._row']) }} = current_state._row_hash
             group by all
             having count(*) = (select count(*) from new_dates)
         ),
@@ -83,7 +82,7 @@
     observed as (
         select
             {% for key in keys %}k.{{ key }},{% endfor %}
-            d._extract_date::timestamp as _at,
+            cast(d._extract_date as timestamp) as _at,
             r._row is null as is_deleted,
             r._ingested_at,
             r._source_file,
@@ -100,16 +99,19 @@
     observations as (
         select * from observed
         {% if is_incremental() %}
-            union all by name
-            select *, false as _is_new from known
-            where ({{ key_list }}) in (select ({{ key_list }}) from involved_keys)
+            union all
+            select
+                {{ key_list }}, _at, is_deleted, _ingested_at, _source_file, _source_line, _row,
+                false as _is_new
+            from known
+            semi join involved_keys using ({{ key_list }})
         {% endif %}
     ),
 
     filled as (
         select
-            * exclude (_row),
-            coalesce(_row, last_value(_row ignore nulls) over (
+            {{ star_except(['_row']) }},
+            coalesce(_row, {{ last_value_ignore_nulls('_row') }} over (
                 partition by {{ key_list }} order by _at, _is_new
                 rows between unbounded preceding and current row
             )) as _row
@@ -119,8 +121,8 @@
     changed as (
         select * from filled
         where _row is not null
-        qualify lag(hash(_row, is_deleted)) over (partition by {{ key_list }} order by _at, _is_new)
-            is distinct from hash(_row, is_deleted)
+        qualify lag({{ hash_of(['_row', 'is_deleted']) }}) over (partition by {{ key_list }} order by _at, _is_new)
+            is distinct from {{ hash_of(['_row', 'is_deleted']) }}
     ),
 
     changed_keys as (
@@ -129,7 +131,7 @@
 
     select
         {{ key_list }},
-        unnest(_row),
+        _row.*,
         _at as valid_from,
         lead(_at) over (partition by {{ key_list }} order by _at) as valid_to,
         lead(_at) over (partition by {{ key_list }} order by _at) is null as is_current,
@@ -139,5 +141,5 @@
         _ingested_at,
         (select max(_ingested_at) from new_rows) as _applied_through
     from changed
-    where ({{ key_list }}) in (select ({{ key_list }}) from changed_keys)
+    semi join changed_keys using ({{ key_list }})
 {% endmacro %}

@@ -12,9 +12,9 @@
     {%- endfor -%}
     select
         *,
-        list_filter(_failed_expectations, name -> list_contains({{ sql_string_list(names['drop']) }}, name))
+        filter(_failed_expectations, name -> array_contains({{ sql_string_list(names['drop']) }}, name))
             as _dropped_by,
-        list_filter(_failed_expectations, name -> list_contains({{ sql_string_list(names['fail']) }}, name))
+        filter(_failed_expectations, name -> array_contains({{ sql_string_list(names['fail']) }}, name))
             as _failed_by
     from {{ relation }}
 {% endmacro %}

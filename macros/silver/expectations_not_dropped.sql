@@ -10,9 +10,5 @@
 {% macro expectations_not_dropped(applied, failed) %}
     {%- set keys = config.get('unique_key') -%}
     {%- set keys = [keys] if keys is string else keys -%}
-    ({{ keys | join(', ') }}) not in (
-        select ({{ keys | join(', ') }})
-        from {{ failed }}
-        where len(_dropped_by) > 0
-    )
+    not {{ keys_in(keys, failed, where=array_size('_dropped_by') ~ ' > 0') }}
 {% endmacro %}

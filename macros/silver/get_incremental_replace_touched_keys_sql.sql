@@ -8,9 +8,14 @@
     row of those keys, including keys deleted at the source or whose new version an expectation
     drops, then inserts the select's rows. The delete's watermark is read in the same statement,
     before any row is removed, so it is the one the select used. dbt's delete+insert cannot do
-    this: it only deletes keys that are re-inserted.
+    this: it only deletes keys that are re-inserted. On Spark (Parquet, no DELETE) the rows
+    kept and the select's rows are written back together (`overwrite_with`).
 #}
 {% macro get_incremental_replace_touched_keys_sql(arg_dict) %}
+    {{ return(adapter.dispatch('get_incremental_replace_touched_keys_sql', 'lakehouse')(arg_dict)) }}
+{% endmacro %}
+
+{% macro duckdb__get_incremental_replace_touched_keys_sql(arg_dict) %}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set unique_key = arg_dict['unique_key'] -%}
     {%- set history = config.get('history') -%}
@@ -30,4 +35,29 @@
     {%- endfor %};
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }};
+{% endmacro %}
+
+{% macro default__get_incremental_replace_touched_keys_sql(arg_dict) %}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set unique_key = arg_dict['unique_key'] -%}
+    {%- set history = config.get('history') -%}
+    {%- if history is string -%}
+        {%- set history = [{'model': history,
+                            'keys': [unique_key] if unique_key is string else unique_key}] -%}
+    {%- endif -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set kept -%}
+        select {{ columns }} from {{ target }}
+        {%- for touched_by in history %}
+            anti join (
+                select distinct {{ touched_by['keys'] | join(', ') }}
+                from {{ ref(touched_by['model']) }}
+                where _applied_through > {{ silver_watermark() }}
+            ) as touched_{{ loop.index }} using ({{ touched_by['keys'] | join(', ') }})
+        {%- endfor %}
+        union all
+        select {{ columns }} from {{ arg_dict['temp_relation'] }}
+    {%- endset -%}
+    {% do overwrite_with(target, kept) %}
+    refresh table {{ target }}
 {% endmacro %}

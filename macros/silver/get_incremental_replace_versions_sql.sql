@@ -5,8 +5,14 @@
     current version (closed or unchanged) and adds the new ones; a key derived again from its
     first version replaces all its versions; every other version stays as it is. dbt's
     delete+insert would delete every version of a touched key and need them all re-inserted.
+    On Spark (Parquet, no DELETE) the versions kept and the output are written back together
+    (`overwrite_with`), which rewrites the table.
 #}
 {% macro get_incremental_replace_versions_sql(arg_dict) %}
+    {{ return(adapter.dispatch('get_incremental_replace_versions_sql', 'lakehouse')(arg_dict)) }}
+{% endmacro %}
+
+{% macro duckdb__get_incremental_replace_versions_sql(arg_dict) %}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set source = arg_dict['temp_relation'] -%}
     {%- set keys = arg_dict['unique_key'] -%}
@@ -25,4 +31,29 @@
         history._lsn >= replaced._replaced_from;
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ source }};
+{% endmacro %}
+
+{% macro default__get_incremental_replace_versions_sql(arg_dict) %}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set keys = arg_dict['unique_key'] -%}
+    {%- set keys = [keys] if keys is string else keys -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set kept -%}
+        select {{ columns }} from {{ target }} as history
+        anti join (
+            select {{ keys | join(', ') }}, min(_lsn) as _replaced_from
+            from {{ source }}
+            group by all
+        ) as replaced
+            on
+            {%- for key in keys %}
+                history.{{ key }} = replaced.{{ key }} and
+            {%- endfor %}
+                history._lsn >= replaced._replaced_from
+        union all
+        select {{ columns }} from {{ source }}
+    {%- endset -%}
+    {% do overwrite_with(target, kept) %}
+    refresh table {{ target }}
 {% endmacro %}

@@ -5,11 +5,11 @@
 #}
 {% macro quarantine_rows(checked, model_name) %}
     select
-        * exclude (_rows_checked, _dropped_by, _failed_by),
+        {{ star_except(['_rows_checked', '_dropped_by', '_failed_by']) }},
         '{{ invocation_id }}' as _run_id,
         now()::timestamp as _quarantined_at
     from ({{ expectation_actions(checked, model_name) }}) as actioned
     where
         _applied_through > {{ silver_watermark() }}
-        and len(_dropped_by) > 0
+        and {{ array_size('_dropped_by') }} > 0
 {% endmacro %}

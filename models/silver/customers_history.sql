@@ -9,30 +9,22 @@
 
 with
 
-extracts as not materialized (
-    select * from {{ ref('full_customer') }}
+change_log as {{ materialization_hint('not materialized') }} (
+    {{ change_log(ref('full_customer'), ref('cdc_customer')) }}
 ),
 
-changes as not materialized (
-    select * from {{ ref('cdc_customer') }}
-),
-
-change_log as not materialized (
-    {{ change_log('extracts', 'changes') }}
-),
-
-renamed as not materialized (
+renamed as {{ materialization_hint('not materialized') }} (
     select
-        * rename (
-            c_custkey as customer_id,
-            c_name as customer_name,
-            c_address as address,
-            c_nationkey as nation_id,
-            c_phone as phone,
-            c_acctbal as account_balance,
-            c_mktsegment as market_segment,
-            c_comment as comment
-        )
+        {{ star_rename({
+            'c_custkey': 'customer_id',
+            'c_name': 'customer_name',
+            'c_address': 'address',
+            'c_nationkey': 'nation_id',
+            'c_phone': 'phone',
+            'c_acctbal': 'account_balance',
+            'c_mktsegment': 'market_segment',
+            'c_comment': 'comment',
+        }) }}
     from change_log
 ),
 

@@ -50,10 +50,10 @@ with
             expectation.expectation_expression as expression,
             coalesce(sum(batch._rows_checked), 0)::bigint as rows_checked,
             coalesce(sum(batch._rows_checked), 0)::bigint - count(batch._applied_through) filter (
-                where list_contains(batch._failed_expectations, expectation.expectation_name)
+                where array_contains(batch._failed_expectations, expectation.expectation_name)
             ) as passed_rows,
             count(batch._applied_through) filter (
-                where list_contains(batch._failed_expectations, expectation.expectation_name)
+                where array_contains(batch._failed_expectations, expectation.expectation_name)
             ) as failed_rows,
             coalesce(max(batch._applied_through), {{ watermark }}) as batch_through
         from (

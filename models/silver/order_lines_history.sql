@@ -9,38 +9,30 @@
 
 with
 
-extracts as not materialized (
-    select * from {{ ref('full_lineitem') }}
+change_log as {{ materialization_hint('not materialized') }} (
+    {{ change_log(ref('full_lineitem'), ref('cdc_lineitem')) }}
 ),
 
-changes as not materialized (
-    select * from {{ ref('cdc_lineitem') }}
-),
-
-change_log as not materialized (
-    {{ change_log('extracts', 'changes') }}
-),
-
-renamed as not materialized (
+renamed as {{ materialization_hint('not materialized') }} (
     select
-        * rename (
-            l_orderkey as order_id,
-            l_linenumber as line_number,
-            l_partkey as part_id,
-            l_suppkey as supplier_id,
-            l_quantity as quantity,
-            l_extendedprice as extended_price,
-            l_discount as discount,
-            l_tax as tax,
-            l_returnflag as return_flag,
-            l_linestatus as line_status,
-            l_shipdate as ship_date,
-            l_commitdate as commit_date,
-            l_receiptdate as receipt_date,
-            l_shipinstruct as ship_instructions,
-            l_shipmode as ship_mode,
-            l_comment as comment
-        )
+        {{ star_rename({
+            'l_orderkey': 'order_id',
+            'l_linenumber': 'line_number',
+            'l_partkey': 'part_id',
+            'l_suppkey': 'supplier_id',
+            'l_quantity': 'quantity',
+            'l_extendedprice': 'extended_price',
+            'l_discount': 'discount',
+            'l_tax': 'tax',
+            'l_returnflag': 'return_flag',
+            'l_linestatus': 'line_status',
+            'l_shipdate': 'ship_date',
+            'l_commitdate': 'commit_date',
+            'l_receiptdate': 'receipt_date',
+            'l_shipinstruct': 'ship_instructions',
+            'l_shipmode': 'ship_mode',
+            'l_comment': 'comment',
+        }) }}
     from change_log
 ),
 

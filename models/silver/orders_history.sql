@@ -9,31 +9,23 @@
 
 with
 
-extracts as not materialized (
-    select * from {{ ref('full_orders') }}
+change_log as {{ materialization_hint('not materialized') }} (
+    {{ change_log(ref('full_orders'), ref('cdc_orders')) }}
 ),
 
-changes as not materialized (
-    select * from {{ ref('cdc_orders') }}
-),
-
-change_log as not materialized (
-    {{ change_log('extracts', 'changes') }}
-),
-
-renamed as not materialized (
+renamed as {{ materialization_hint('not materialized') }} (
     select
-        * rename (
-            o_orderkey as order_id,
-            o_custkey as customer_id,
-            o_orderstatus as order_status,
-            o_totalprice as total_price,
-            o_orderdate as order_date,
-            o_orderpriority as order_priority,
-            o_clerk as clerk,
-            o_shippriority as ship_priority,
-            o_comment as comment
-        )
+        {{ star_rename({
+            'o_orderkey': 'order_id',
+            'o_custkey': 'customer_id',
+            'o_orderstatus': 'order_status',
+            'o_totalprice': 'total_price',
+            'o_orderdate': 'order_date',
+            'o_orderpriority': 'order_priority',
+            'o_clerk': 'clerk',
+            'o_shippriority': 'ship_priority',
+            'o_comment': 'comment',
+        }) }}
     from change_log
 ),
 

@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy='replace_keys',
         unique_key=['part_id', 'supplier_id'],
         on_schema_change='append_new_columns',
     )
@@ -15,13 +15,13 @@ extracts as (
 
 renamed as (
     select
-        * exclude (_rescued_data, _undecoded_fields, _run_id) rename (
-            ps_partkey as part_id,
-            ps_suppkey as supplier_id,
-            ps_availqty as available_quantity,
-            ps_supplycost as supply_cost,
-            ps_comment as comment
-        )
+        {{ star_rename({
+            'ps_partkey': 'part_id',
+            'ps_suppkey': 'supplier_id',
+            'ps_availqty': 'available_quantity',
+            'ps_supplycost': 'supply_cost',
+            'ps_comment': 'comment',
+        }, except=['_rescued_data', '_undecoded_fields', '_run_id']) }}
     from extracts
 ),
 

@@ -8,7 +8,7 @@
 
 with
 
-history as not materialized (
+history as {{ materialization_hint('not materialized') }} (
     select * from {{ ref('parts_history') }}
 ),
 

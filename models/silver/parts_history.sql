@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy='replace_keys',
         unique_key='part_id',
         on_schema_change='append_new_columns',
     )
@@ -15,17 +15,17 @@ extracts as (
 
 renamed as (
     select
-        * exclude (_rescued_data, _undecoded_fields, _run_id) rename (
-            p_partkey as part_id,
-            p_name as part_name,
-            p_mfgr as manufacturer,
-            p_brand as brand,
-            p_type as part_type,
-            p_size as size,
-            p_container as container,
-            p_retailprice as retail_price,
-            p_comment as comment
-        )
+        {{ star_rename({
+            'p_partkey': 'part_id',
+            'p_name': 'part_name',
+            'p_mfgr': 'manufacturer',
+            'p_brand': 'brand',
+            'p_type': 'part_type',
+            'p_size': 'size',
+            'p_container': 'container',
+            'p_retailprice': 'retail_price',
+            'p_comment': 'comment',
+        }, except=['_rescued_data', '_undecoded_fields', '_run_id']) }}
     from extracts
 ),
 

@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy='replace_keys',
         unique_key='supplier_id',
         on_schema_change='append_new_columns',
     )
@@ -15,15 +15,15 @@ extracts as (
 
 renamed as (
     select
-        * exclude (_rescued_data, _undecoded_fields, _run_id) rename (
-            s_suppkey as supplier_id,
-            s_name as supplier_name,
-            s_address as address,
-            s_nationkey as nation_id,
-            s_phone as phone,
-            s_acctbal as account_balance,
-            s_comment as comment
-        )
+        {{ star_rename({
+            's_suppkey': 'supplier_id',
+            's_name': 'supplier_name',
+            's_address': 'address',
+            's_nationkey': 'nation_id',
+            's_phone': 'phone',
+            's_acctbal': 'account_balance',
+            's_comment': 'comment',
+        }, except=['_rescued_data', '_undecoded_fields', '_run_id']) }}
     from extracts
 ),
 

@@ -8,23 +8,23 @@
 
 with
 
-checked as not materialized (
+checked as {{ materialization_hint('not materialized') }} (
     select * from {{ ref('web_events_checked') }}
     where _applied_through > {{ silver_watermark() }}
 ),
 
-actioned as not materialized (
+actioned as {{ materialization_hint('not materialized') }} (
     {{ expectation_actions('checked', 'web_events') }}
 ),
 
 applied as (
     select
-        * exclude (
-            _failed_expectations, _rows_checked, _dropped_by, _failed_by, _event_time_watermark
-        )
+        {{ star_except([
+            '_failed_expectations', '_rows_checked', '_dropped_by', '_failed_by', '_event_time_watermark'
+        ]) }}
     from actioned
     where
-        len(_dropped_by) = 0
+        {{ array_size('_dropped_by') }} = 0
         and {{ expectations_fail_guard('actioned', 'web_events') }}
 )
 

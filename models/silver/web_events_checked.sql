@@ -24,11 +24,10 @@ raw_events as (
 
 typed as (
     select
-        * exclude (_raw, _rescued_data, _undecoded_fields, _run_id) rename (
-            customer_key as customer_id,
-            part_key as part_id,
-            ts as event_at
-        ),
+        {{ star_rename(
+            {'customer_key': 'customer_id', 'part_key': 'part_id', 'ts': 'event_at'},
+            except=['_raw', '_rescued_data', '_undecoded_fields', '_run_id'],
+        ) }},
         max(_ingested_at) over () as _applied_through
     from raw_events
 ),
@@ -62,7 +61,7 @@ first_delivery as (
     new_events as (
         select
             *,
-            null::timestamp as _event_time_watermark
+            cast(null as timestamp) as _event_time_watermark
         from first_delivery
     ),
 {% endif %}

@@ -1,0 +1,20 @@
+{#
+    The SQL of dbt-spark's incremental materialization for a strategy: dbt-spark's own for its
+    built-in strategies, and for any other the strategy's `get_incremental_<strategy>_sql`
+    macro, called as dbt-core's materialization calls it (see
+    `dbt_spark_validate_get_incremental_strategy`).
+#}
+{% macro dbt_spark_get_incremental_sql(strategy, source, target, existing, unique_key, incremental_predicates) %}
+    {% if strategy in ['append', 'merge', 'insert_overwrite', 'microbatch'] %}
+        {{ return(dbt.dbt_spark_get_incremental_sql(
+            strategy, source, target, existing, unique_key, incremental_predicates)) }}
+    {% endif %}
+    {% set strategy_sql = adapter.get_incremental_strategy_macro(context, strategy) %}
+    {{ return(strategy_sql({
+        'target_relation': target,
+        'temp_relation': source,
+        'unique_key': unique_key,
+        'dest_columns': adapter.get_columns_in_relation(target),
+        'incremental_predicates': incremental_predicates,
+    })) }}
+{% endmacro %}

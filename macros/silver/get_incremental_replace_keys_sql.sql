@@ -1,0 +1,30 @@
+{#
+    Incremental strategy `replace_keys`: every row of the keys (`unique_key`) in the model's
+    output is replaced by the output's rows, as dbt's `delete+insert` does, which it runs on
+    DuckDB. dbt-spark has no `delete+insert` (Parquet has no DELETE without Delta), so on Spark
+    the table's other rows and the output are written back together (`overwrite_with`). Used
+    by the snapshot histories (`apply_snapshots`).
+#}
+{% macro get_incremental_replace_keys_sql(arg_dict) %}
+    {{ return(adapter.dispatch('get_incremental_replace_keys_sql', 'lakehouse')(arg_dict)) }}
+{% endmacro %}
+
+{% macro duckdb__get_incremental_replace_keys_sql(arg_dict) %}
+    {{ return(get_incremental_delete_insert_sql(arg_dict)) }}
+{% endmacro %}
+
+{% macro default__get_incremental_replace_keys_sql(arg_dict) %}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set keys = arg_dict['unique_key'] -%}
+    {%- set keys = [keys] if keys is string else keys -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set kept -%}
+        select {{ columns }} from {{ target }}
+        anti join (select distinct {{ keys | join(', ') }} from {{ arg_dict['temp_relation'] }}) as replaced
+            using ({{ keys | join(', ') }})
+        union all
+        select {{ columns }} from {{ arg_dict['temp_relation'] }}
+    {%- endset -%}
+    {% do overwrite_with(target, kept) %}
+    refresh table {{ target }}
+{% endmacro %}
