@@ -46,7 +46,7 @@
         -- the failing rows and the receipt, side by side in one relation (a full join on false,
         -- so that no engine needs to know the relation's columns to union them)
         select
-            {{ star_except(['_applied_through'], 'failing') }},
+            {{ star_except(['_applied_through', '_failed_expectations'], 'failing') }},
             coalesce(failing._applied_through, receipt._applied_through) as _applied_through,
             failing._failed_expectations,
             receipt._rows_checked
