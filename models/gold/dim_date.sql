@@ -43,11 +43,11 @@ calendar as (
         cast(extract(year from date_day) as integer) as year_number,
         cast(extract(quarter from date_day) as integer) as quarter_number,
         cast(extract(month from date_day) as integer) as month_number,
-        monthname(date_day) as month_name,
+        {{ date_part_name('month', 'date_day') }} as month_name,
         cast(extract(week from date_day) as integer) as iso_week_number,
-        cast(extract(isodow from date_day) as integer) as day_of_week_number,
-        dayname(date_day) as day_name,
-        extract(isodow from date_day) in (6, 7) as is_weekend,
+        cast({{ iso_day_of_week('date_day') }} as integer) as day_of_week_number,
+        {{ date_part_name('day', 'date_day') }} as day_name,
+        {{ iso_day_of_week('date_day') }} in (6, 7) as is_weekend,
         cast({{ dbt.date_trunc('month', 'date_day') }} as date) as month_start_date,
         cast({{ dbt.date_trunc('quarter', 'date_day') }} as date) as quarter_start_date
     from days

@@ -51,10 +51,10 @@ line_totals as (
     select
         order_id,
         count(*) as line_count,
-        sum(quantity) as quantity,
-        sum(extended_price) as extended_price,
-        sum(net_revenue) as net_revenue,
-        sum(gross_charge) as gross_charge,
+        cast(sum(quantity) as decimal(38, 2)) as quantity,
+        cast(sum(extended_price) as decimal(38, 2)) as extended_price,
+        cast(sum(net_revenue) as decimal(38, 4)) as net_revenue,
+        cast(sum(gross_charge) as decimal(38, 6)) as gross_charge,
         count(*) filter (where is_shipped) as shipped_line_count,
         count(*) filter (where is_returned) as returned_line_count,
         max(_applied_through) as _applied_through

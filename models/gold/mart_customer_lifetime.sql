@@ -19,8 +19,8 @@ lifetime as (
         min(order_date) as first_order_date,
         max(order_date) as last_order_date,
         count(*) as orders,
-        sum(net_revenue) as net_revenue,
-        sum(total_price) as total_price
+        cast(sum(net_revenue) as decimal(38, 4)) as net_revenue,
+        cast(sum(total_price) as decimal(38, 2)) as total_price
     from orders
     group by customer_id
 )

@@ -17,10 +17,10 @@ per_order as (
         order_date,
         customer_key,
         count(*) as order_lines,
-        sum(quantity) as units,
-        sum(extended_price) as extended_price,
-        sum(net_revenue) as net_revenue,
-        sum(gross_charge) as gross_charge
+        cast(sum(quantity) as decimal(38, 2)) as units,
+        cast(sum(extended_price) as decimal(38, 2)) as extended_price,
+        cast(sum(net_revenue) as decimal(38, 4)) as net_revenue,
+        cast(sum(gross_charge) as decimal(38, 6)) as gross_charge
     from order_lines
     group by order_id, order_date, customer_key
 ),
@@ -35,10 +35,10 @@ sales as (
         -- measures
         count(*) as orders,
         cast(sum(per_order.order_lines) as bigint) as order_lines,
-        sum(per_order.units) as units,
-        sum(per_order.extended_price) as extended_price,
-        sum(per_order.net_revenue) as net_revenue,
-        sum(per_order.gross_charge) as gross_charge
+        cast(sum(per_order.units) as decimal(38, 2)) as units,
+        cast(sum(per_order.extended_price) as decimal(38, 2)) as extended_price,
+        cast(sum(per_order.net_revenue) as decimal(38, 4)) as net_revenue,
+        cast(sum(per_order.gross_charge) as decimal(38, 6)) as gross_charge
     from per_order
     left join customers on per_order.customer_key = customers.customer_key
     group by

@@ -9,13 +9,14 @@ report as (
     select
         return_flag,
         line_status,
-        sum(quantity) as sum_qty,
-        sum(extended_price) as sum_base_price,
+        cast(sum(quantity) as decimal(38, 2)) as sum_qty,
+        cast(sum(extended_price) as decimal(38, 2)) as sum_base_price,
         sum(extended_price * (1 - discount)) as sum_disc_price,
         sum(extended_price * (1 - discount) * (1 + tax)) as sum_charge,
-        avg(quantity) as avg_qty,
-        avg(extended_price) as avg_price,
-        avg(discount) as avg_disc,
+        -- averages in double: Spark would average decimals to six places
+        avg(cast(quantity as double)) as avg_qty,
+        avg(cast(extended_price as double)) as avg_price,
+        avg(cast(discount as double)) as avg_disc,
         count(*) as count_order
     from order_lines
     where ship_date <= cast('1998-09-02' as date)

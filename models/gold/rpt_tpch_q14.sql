@@ -11,13 +11,15 @@ parts as (
 
 report as (
     select
+        -- a ratio in double: Spark would round a quotient of decimals to six places
         100.00 * sum(
             case
                 when parts.part_type like 'PROMO%'
-                    then order_lines.extended_price * (1 - order_lines.discount)
+                    then cast(order_lines.extended_price * (1 - order_lines.discount) as double)
                 else 0
             end
-        ) / sum(order_lines.extended_price * (1 - order_lines.discount)) as promo_revenue
+        ) / sum(cast(order_lines.extended_price * (1 - order_lines.discount) as double))
+        as promo_revenue
     from order_lines
     inner join parts on order_lines.part_key = parts.part_key
     where
