@@ -99,6 +99,26 @@ def differences(wh: Warehouse, expected: str, actual: str) -> tuple[list, list]:
     return missing[:5], extra[:5]
 
 
+def truth_differences(wh: Warehouse, entity: str) -> dict[str, tuple[list, list]]:
+    """What silver's current state (less the rule breakers) and history of `entity` miss and add
+    against the truth's final state and history."""
+    table, history, columns = ENTITIES[entity]
+    current = (f"select {', '.join(f'{t} as {s}' for t, s in columns.items())} "
+               f"from {truth(wh, f'final/{entity}.parquet')}")
+    if entity == "lineitem":
+        current += (f" where (l_orderkey, l_linenumber) not in (select (l_orderkey, l_linenumber)"
+                    f" from {truth(wh, 'rule_violations.parquet')})")
+    validity = ["valid_from", "valid_to", "is_deleted"]
+    versions = (f"select {', '.join([f'{t} as {s}' for t, s in columns.items()] + validity)} "
+                f"from {truth(wh, f'history/{entity}.parquet')}")
+    return {
+        "current": differences(wh, current,
+                               f"select {', '.join(columns.values())} from silver.{table}"),
+        "history": differences(wh, versions, f"select {', '.join([*columns.values(), *validity])}"
+                                             f" from silver.{history}"),
+    }
+
+
 @PROOF
 @ONE_RUN
 def test_every_silver_entity_is_checked_against_truth(one_run: Warehouse) -> None:
@@ -125,15 +145,8 @@ def test_every_silver_entity_is_checked_against_truth(one_run: Warehouse) -> Non
 @PROOF
 @pytest.mark.parametrize("entity", ENTITIES)
 def test_current_state_equals_truth_except_rule_breakers(wh: Warehouse, entity: str) -> None:
-    table, _, columns = ENTITIES[entity]
-    expected = (f"select {', '.join(f'{t} as {s}' for t, s in columns.items())} "
-                f"from {truth(wh, f'final/{entity}.parquet')}")
-    if entity == "lineitem":
-        expected += (f" where (l_orderkey, l_linenumber) not in (select (l_orderkey, l_linenumber)"
-                     f" from {truth(wh, 'rule_violations.parquet')})")
-    actual = f"select {', '.join(columns.values())} from silver.{table}"
-    assert differences(wh, expected, actual) == ([], [])
-    assert wh.one(f"select count(*) from silver.{table}") > 0
+    assert truth_differences(wh, entity)["current"] == ([], [])
+    assert wh.one(f"select count(*) from silver.{ENTITIES[entity][0]}") > 0
 
 
 @PROOF
@@ -158,12 +171,7 @@ def test_quarantine_holds_exactly_the_rule_breakers_with_expectation_names(wh: W
 @PROOF
 @pytest.mark.parametrize("entity", ENTITIES)
 def test_history_equals_truth_history(wh: Warehouse, entity: str) -> None:
-    _, history, columns = ENTITIES[entity]
-    validity = ["valid_from", "valid_to", "is_deleted"]
-    expected = (f"select {', '.join([f'{t} as {s}' for t, s in columns.items()] + validity)} "
-                f"from {truth(wh, f'history/{entity}.parquet')}")
-    actual = f"select {', '.join([*columns.values(), *validity])} from silver.{history}"
-    assert differences(wh, expected, actual) == ([], [])
+    assert truth_differences(wh, entity)["history"] == ([], [])
 
 
 def compiled(wh: Warehouse, sql: str) -> str:
