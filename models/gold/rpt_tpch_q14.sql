@@ -9,22 +9,21 @@ parts as (
     select * from {{ ref('dim_part') }}
 ),
 
-report as (
+revenue as (
     select
-        -- a ratio in double: Spark would round a quotient of decimals to six places
-        100.00 * sum(
-            case
-                when parts.part_type like 'PROMO%'
-                    then cast(order_lines.extended_price * (1 - order_lines.discount) as double)
-                else 0
-            end
-        ) / sum(cast(order_lines.extended_price * (1 - order_lines.discount) as double))
-        as promo_revenue
+        parts.part_type like 'PROMO%' as is_promo,
+        -- in double: Spark would round the ratio of two decimal sums to six places
+        cast(order_lines.extended_price * (1 - order_lines.discount) as double) as revenue
     from order_lines
     inner join parts on order_lines.part_key = parts.part_key
     where
         order_lines.ship_date >= cast('1995-09-01' as date)
         and order_lines.ship_date < cast('1995-10-01' as date)
+),
+
+report as (
+    select 100.00 * sum(case when is_promo then revenue else 0 end) / sum(revenue) as promo_revenue
+    from revenue
 )
 
 select * from report

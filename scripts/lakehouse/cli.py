@@ -254,7 +254,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     result = bench(args.sf, args.days, seed=args.seed, data=Path(args.data),
                    out=Path(args.out) if args.out else None, memory_limit=args.memory_limit,
                    threads=args.threads, tests=not args.no_tests,
-                   change_scale=args.change_scale, lake_target=args.lake_target, log=log)
+                   change_scale=args.change_scale, lake_target=args.lake_target,
+                   engine=args.engine, log=log)
     print(json.dumps(result["targets"], indent=1, default=str))
     if result["baseline_error"]:
         log(f"bench: the baseline failed in {result['baseline_error']}: gold not compared")
@@ -537,6 +538,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lake-target", action="store_true",
                    help="also run the project on the lake target (DuckLake) in each run: "
                         "lake / DuckDB file / baseline, measured in one run")
+    p.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                   help="spark: also run the project on the spark target (a local Spark "
+                        "session) in each run: spark / DuckDB / baseline, measured in one run, "
+                        "spark's gold compared with DuckDB's (default duckdb: DuckDB only)")
     p.add_argument("--smoke", action="store_true",
                    help="smoke mode, as the test suite runs it: SF 0.1, 1 day, no dbt test step")
     p.set_defaults(func=cmd_bench)

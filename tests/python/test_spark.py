@@ -6,7 +6,8 @@ from the same landing zone (every defect the generator writes), proven as the Du
 - after two days of changes, built as an increment that follows a batch cut off before its
   ledger rows were written (Spark has no transactions: the ledger is the commit record): bronze
   again equals DuckDB's, each line loaded once; silver's current state and history equal the
-  generator's truth; and every silver and gold table equals the DuckDB build's."""
+  generator's truth; and every silver and gold table equals the DuckDB build's;
+- the benchmark's gold comparison (`lakehouse bench --engine spark`) reads a Spark warehouse."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from lakehouse.bench.pipeline import compare_gold
 from lakehouse.generator import generate
 from test_gold import QUERIES, answer, same
 from test_silver import ENTITIES, truth_differences
@@ -216,3 +218,25 @@ def test_silver_equals_truth(two_days: tuple[SparkWarehouse, Warehouse], entity:
 def test_silver_and_gold_equal_duckdb(two_days: tuple[SparkWarehouse, Warehouse],
                                       schema: str) -> None:
     assert differences(*two_days, schema, RECHECKED) == {}
+
+
+def test_bench_gold_comparison_reads_a_spark_warehouse(
+        two_days: tuple[SparkWarehouse, Warehouse], tmp_path: Path) -> None:
+    spark, duck = two_days
+    compared = compare_gold(spark.db, duck.db)
+    assert compared["fct_order_line"]["rows"] > 0
+    assert {t: c for t, c in compared.items() if c["only_ours"] or c["only_baseline"]} == {}
+    # a copy of Spark's gold with one order line's quantity changed
+    shutil.copytree(spark.db / "warehouse" / "gold.db", tmp_path / "warehouse" / "gold.db")
+    lines = tmp_path / "warehouse" / "gold.db" / "fct_order_line"
+    changed = tmp_path / "changed.parquet"
+    con = duckdb.connect()
+    con.execute(f"copy (select * replace (case when row_number() over () = 1 then quantity + 1"
+                f" else quantity end as quantity) from read_parquet('{lines}/*.parquet'))"
+                f" to '{changed}'")
+    con.close()
+    shutil.rmtree(lines)
+    lines.mkdir()
+    shutil.move(changed, lines / "part-00000.parquet")
+    check = compare_gold(tmp_path, duck.db)["fct_order_line"]
+    assert (check["only_ours"], check["only_baseline"]) == (1, 1)

@@ -22,7 +22,10 @@ the baseline's (all columns but technical ones, as multisets): they must be iden
 
 With `lake_target`, a third side runs each run too, right after ours: the same project on the
 `lake` target (a DuckLake, one dbt thread, see the README's "The lake target"), reported as
-lake / ours (the DuckDB file) and lake / baseline, its gold compared with ours'.
+lake / ours (the DuckDB file) and lake / baseline, its gold compared with ours'. With
+`engine="spark"` the same project runs on the `spark` target too (dbt-spark on a local Spark
+session, Parquet tables; see the README's "The spark target"), reported and compared the same
+way: spark / ours (DuckDB) and spark / baseline.
 
 Rows per layer: `rows_in` is what reached the layer in the run (landing lines of the new files
 for bronze, new bronze rows for silver, new history versions for gold), `rows_out` the rows in
@@ -115,14 +118,19 @@ def _dbt_timing(results: dict[str, Any]) -> dict[str, Any]:
             "slowest_nodes": dict(sorted(per_node.items(), key=lambda kv: -kv[1])[:8])}
 
 
+# the warehouse of each dbt target (LAKEHOUSE_DB): a DuckDB file, a DuckLake, a Spark warehouse
+# directory (its tables' Parquet under warehouse/<schema>.db/, its Derby metastore)
+WAREHOUSES = {"dev": "ours.duckdb", "lake": "ours.ducklake", "spark": "ours.spark"}
+
+
 class Ours:
     """The dbt project against its own warehouse and target directory, on a dbt target (`dev`,
-    a DuckDB file; `lake`, a DuckLake)."""
+    a DuckDB file; `lake`, a DuckLake; `spark`, a local Spark session)."""
 
     def __init__(self, work: Path, landing: Path, memory_limit: str, threads: int,
                  target: str = "dev") -> None:
         self.work = work / target if target != "dev" else work
-        self.db = self.work / ("ours.ducklake" if target == "lake" else "ours.duckdb")
+        self.db = self.work / WAREHOUSES[target]
         self.dbt = Dbt.scratch(self.work, landing, self.db, LAKEHOUSE_MEMORY_LIMIT=memory_limit,
                                LAKEHOUSE_THREADS=str(threads), LAKEHOUSE_TARGET=target)
 
@@ -182,28 +190,55 @@ def _rows(before: dict, after: dict, landing_lines: int) -> dict[str, dict[str, 
     }
 
 
+def _attach_gold(con: duckdb.DuckDBPyConnection, warehouse: Path, alias: str) -> str:
+    """A warehouse's gold schema as `alias`.gold: a DuckDB file or DuckLake attached, or from a
+    Spark warehouse directory a view over each gold table's Parquet files (Spark writes no file
+    for a table without rows: that table is left out). Returns the query of its gold tables'
+    names."""
+    tables = warehouse / "warehouse" / "gold.db"
+    if not tables.is_dir():
+        attach(con, warehouse, alias, read_only=True)
+        return (f"select table_name from duckdb_tables() where database_name = '{alias}' "
+                "and schema_name = 'gold'")
+    con.execute(f"attach ':memory:' as {alias}")
+    con.execute(f"create schema {alias}.gold")
+    for table in sorted(tables.iterdir()):
+        if table.is_dir() and any(table.rglob("*.parquet")):
+            con.execute(f'create view {alias}.gold."{table.name}" as select * from '
+                        f"read_parquet('{table}/**/*.parquet', union_by_name = true)")
+    return (f"select view_name from duckdb_views() where database_name = '{alias}' "
+            "and schema_name = 'gold'")
+
+
 def compare_gold(ours: Path, baseline: Path) -> dict[str, dict[str, int]]:
     """Every gold table of ours against the baseline's: rows, and rows only in one of them
     (multiset difference over all columns but technical ones, whose names start with `_`).
     Each table's multiset is fingerprinted first (row count and the sum of the rows' hashes,
-    values as text so that equal values of different types agree); only tables whose
-    fingerprints differ are diffed row by row, which at SF 10 spills tens of GB to disk."""
+    values as text so that equal values of different types agree, doubles to ten significant
+    digits, as engines sum them in different orders); only tables whose fingerprints differ are
+    diffed row by row, which at SF 10 spills tens of GB to disk. A table one side does not have
+    counts as empty there. Either side may be a Spark warehouse directory (`_attach_gold`)."""
     con = duckdb.connect()
     try:
-        attach(con, ours, "ours", read_only=True)
-        attach(con, baseline, "baseline", read_only=True)
-        tables = [r[0] for r in con.execute(
-            "select table_name from duckdb_tables() where database_name = 'ours' "
-            "and schema_name = 'gold' order by 1").fetchall()]
+        tables = {side: {r[0] for r in con.execute(_attach_gold(con, path, side)).fetchall()}
+                  for side, path in (("ours", ours), ("baseline", baseline))}
         out = {}
-        for table in tables:
-            names = [f'"{r[0]}"' for r in con.execute(
-                "select column_name from duckdb_columns() where database_name = 'ours' "
-                "and schema_name = 'gold' and table_name = ? and not starts_with(column_name, '_') "
-                "order by column_index", [table]).fetchall()]
-            columns = ", ".join(names)
-            a, b = f"ours.gold.{table}", f"baseline.gold.{table}"
-            as_text = ", ".join(f"{name}::varchar" for name in names)
+        for table in sorted(tables["ours"] | tables["baseline"]):
+            if not all(table in found for found in tables.values()):
+                side = "ours" if table in tables["ours"] else "baseline"
+                rows = con.execute(f'select count(*) from {side}.gold."{table}"').fetchone()[0]  # type: ignore[index]
+                out[table] = {"rows": rows, "only_ours": rows if side == "ours" else 0,
+                              "only_baseline": rows if side == "baseline" else 0}
+                continue
+            values = [f"printf('%.10g', \"{name}\")" if kind in ("DOUBLE", "FLOAT")
+                      else f'"{name}"' for name, kind in con.execute(
+                          "select column_name, data_type from duckdb_columns() "
+                          "where database_name = 'ours' and schema_name = 'gold' "
+                          "and table_name = ? and not starts_with(column_name, '_') "
+                          "order by column_index", [table]).fetchall()]
+            columns = ", ".join(values)
+            a, b = f'ours.gold."{table}"', f'baseline.gold."{table}"'
+            as_text = ", ".join(f"{value}::varchar" for value in values)
             fingerprint = f"select count(*), sum(hash({as_text})) from "
             rows, ours_sum = con.execute(fingerprint + a).fetchone()  # type: ignore[misc]
             if (rows, ours_sum) == con.execute(fingerprint + b).fetchone():
@@ -238,7 +273,9 @@ def machine() -> dict[str, Any]:
 def bench(sf: float, days: int, seed: int = 42, data: Path = PROJECT_DIR / "data" / "bench",
           out: Path | None = None, memory_limit: str = "8GB", threads: int = 2,
           tests: bool = True, change_scale: float = 1.0, lake_target: bool = False,
-          log=print) -> dict[str, Any]:
+          engine: str = "duckdb", log=print) -> dict[str, Any]:
+    if engine not in ("duckdb", "spark"):
+        raise ValueError(f"bench: no engine {engine!r} (duckdb, spark)")
     name = f"sf{sf:g}-d{days}-s{seed}" + (f"-c{change_scale:g}" if change_scale != 1 else "")
     generated = data / name / "generated"
     work = data / name / "work"
@@ -249,9 +286,11 @@ def bench(sf: float, days: int, seed: int = 42, data: Path = PROJECT_DIR / "data
     landing = work / "landing"
     landing.mkdir(parents=True)
     ours = Ours(work, landing, memory_limit, threads)
-    lake = Ours(work, landing, memory_limit, threads, target="lake") if lake_target else None
-    if lake:
-        lake.work.mkdir()
+    others = {target: Ours(work, landing, memory_limit, threads, target=target)
+              for target, wanted in (("lake", lake_target), ("spark", engine == "spark"))
+              if wanted}
+    for other in others.values():
+        other.work.mkdir()
     baseline_db = work / "baseline.duckdb"
     manifest = json.loads((generated / "manifest.json").read_text())
     lines_by_path = {f["path"]: f["lines"] for f in manifest["files"]}
@@ -331,32 +370,34 @@ def bench(sf: float, days: int, seed: int = 42, data: Path = PROJECT_DIR / "data
         log(f"bench: run {day}: ours {run['ours']['net_seconds']:.1f}s net "
             f"(+{run['ours']['dbt_overhead_seconds']:.1f}s dbt overhead), baseline "
             f"{run['baseline']['seconds']:.1f}s: {run['ratio']['total_net']:.2f}x")
-        if lake:
+        for target, other in others.items():
             started = time.perf_counter()
-            lake_steps = {s["step"]: s for s in lake.run(tests)}
-            net = sum(lake_steps[x]["net_seconds"] for x in LAYERS)
-            run["lake"] = {
+            other_steps = {s["step"]: s for s in other.run(tests)}
+            net = sum(other_steps[x]["net_seconds"] for x in LAYERS)
+            run[target] = {
                 "wall_seconds": time.perf_counter() - started,
                 "net_seconds": net,
-                "dbt_overhead_seconds": sum(lake_steps[x]["dbt_overhead_seconds"]
+                "dbt_overhead_seconds": sum(other_steps[x]["dbt_overhead_seconds"]
                                             for x in LAYERS),
-                "test_seconds": lake_steps["test"]["seconds"] if tests else None,
-                "layers": {x: {"net_seconds": lake_steps[x]["net_seconds"],
-                               "slowest_nodes": lake_steps[x]["slowest_nodes"]} for x in LAYERS},
-                "peak_rss_bytes": max(s["peak_rss_bytes"] for s in lake_steps.values()),
+                "test_seconds": other_steps["test"]["seconds"] if tests else None,
+                "layers": {x: {"net_seconds": other_steps[x]["net_seconds"],
+                               "slowest_nodes": other_steps[x]["slowest_nodes"]} for x in LAYERS},
+                "peak_rss_bytes": max(s["peak_rss_bytes"] for s in other_steps.values()),
                 "over_ours": net / run["ours"]["net_seconds"],
                 "over_baseline": net / run["baseline"]["seconds"],
             }
-            log(f"bench: run {day}: lake {net:.1f}s net: {run['lake']['over_ours']:.2f}x ours "
-                "(the DuckDB file)")
+            log(f"bench: run {day}: {target} {net:.1f}s net: "
+                f"{run[target]['over_ours']:.2f}x ours (the DuckDB file)")
         if day in (0, days) and baseline_error is None:
             checks[f"run {day}"] = _in_child(compare_gold, ours.db, baseline_db)
-        if day in (0, days) and lake:
-            checks[f"run {day}: lake"] = _in_child(compare_gold, lake.db, ours.db)
+        for target, other in others.items():
+            if day in (0, days):
+                checks[f"run {day}: {target}"] = _in_child(compare_gold, other.db, ours.db)
     result = {
         "params": {"sf": sf, "days": days, "seed": seed, "change_scale": change_scale,
                    "memory_limit": memory_limit,
-                   "threads": threads, "tests": tests, "lake_target": lake_target},
+                   "threads": threads, "tests": tests, "lake_target": lake_target,
+                   "engine": engine},
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "generation": generation,

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 LAYERS = ("bronze", "silver", "gold")
+# the sides that ran the project on another dbt target, and their report titles
+OTHER_TARGETS = {"lake": "The lake target (DuckLake)", "spark": "The spark target (local Spark)"}
 GIB = 1024**3
 UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
@@ -69,6 +71,46 @@ def _gib(n: float | None) -> str:
     return "-" if not n else f"{n / GIB:.2f} GiB"
 
 
+def _other_target(result: dict[str, Any], target: str, title: str) -> list[str]:
+    """The section of a side that ran the project on another dbt target (`lake`, `spark`)."""
+    lines = [
+        "",
+        f"## {title} against the DuckDB file",
+        "",
+        f"The same project on the `{target}` target (one dbt thread: see the README), run right "
+        "after ours on the same landing zone; net seconds and dbt overhead as above (on Spark "
+        "the overhead includes starting the JVM and its Spark session, in each of the three "
+        "dbt processes). Its gold, compared with ours after the full build and the last run: "
+        + ("**identical**." if all(
+            not (t["only_ours"] or t["only_baseline"])
+            for name, check in result["gold_checks"].items() if name.endswith(f": {target}")
+            for t in check.values()) else "**DIFFERENT** (see gold_checks in bench.json)."),
+        "",
+        f"| run | DuckDB file net s | {target} net s | {target} dbt overhead s "
+        f"| {target} / DuckDB file | {target} / baseline | {target} bronze s "
+        f"| {target} silver s | {target} gold s | {target} tests s | {target} peak memory |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in result["runs"]:
+        k = r[target]
+        tests = "-" if k["test_seconds"] is None else f"{k['test_seconds']:.1f}"
+        lines.append(
+            f"| {r['run']} ({r['kind']}) | {r['ours']['net_seconds']:.2f} "
+            f"| {k['net_seconds']:.2f} | {k['dbt_overhead_seconds']:.1f} "
+            f"| {k['over_ours']:.2f}x | {k['over_baseline']:.2f}x "
+            + " ".join(f"| {k['layers'][x]['net_seconds']:.2f}" for x in LAYERS)
+            + f" | {tests} | {_gib(k['peak_rss_bytes'])} |")
+    lines += ["", f"Slowest models on `{target}`, per run (seconds):", ""]
+    for r in result["runs"]:
+        nodes: dict[str, float] = {}
+        for layer in r[target]["layers"].values():
+            nodes |= layer["slowest_nodes"]
+        slowest = sorted(nodes.items(), key=lambda kv: -kv[1])[:6]
+        lines.append(f"- run {r['run']}: " + ", ".join(
+            f"{unique_id.split('.')[-1]} {seconds:.1f}" for unique_id, seconds in slowest))
+    return lines
+
+
 def _markdown(result: dict[str, Any], t: dict[str, Any]) -> str:
     p, m, g = result["params"], result["machine"], result["generation"]
     lines = [
@@ -83,7 +125,8 @@ def _markdown(result: dict[str, Any], t: dict[str, Any]) -> str:
         + (f"--change-scale {p['change_scale']:g} " if p.get("change_scale", 1) != 1 else "")
         + f"--memory-limit {p['memory_limit']} --threads {p['threads']}"
         + ("" if p["tests"] else " --no-tests")
-        + (" --lake-target" if p.get("lake_target") else "") + "`",
+        + (" --lake-target" if p.get("lake_target") else "")
+        + (f" --engine {p['engine']}" if p.get("engine", "duckdb") != "duckdb" else "") + "`",
         "",
         f"Data generation (timed apart): {g['seconds']:.1f} s, peak memory "
         f"{_gib(g['peak_rss_bytes'])}"
@@ -150,26 +193,9 @@ def _markdown(result: dict[str, Any], t: dict[str, Any]) -> str:
             ratio = f"{ours_s / base_s:.2f}x" if base_s else "-"
             base = "-" if base_s is None else f"{base_s:.2f}"
             lines.append(f"| {r['run']} | {model} | {ours_s:.2f} | {base} | {ratio} |")
-    if p.get("lake_target"):
-        lines += [
-            "",
-            "## The lake target (DuckLake) against the DuckDB file",
-            "",
-            "The same project on the `lake` target (one dbt thread: see the README), run right "
-            "after ours on the same landing zone; net seconds as above.",
-            "",
-            "| run | DuckDB file net s | lake net s | lake / DuckDB file | lake / baseline "
-            "| lake bronze s | lake silver s | lake gold s | lake tests s | lake peak memory |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-        ]
-        for r in result["runs"]:
-            k = r["lake"]
-            tests = "-" if k["test_seconds"] is None else f"{k['test_seconds']:.1f}"
-            lines.append(
-                f"| {r['run']} ({r['kind']}) | {r['ours']['net_seconds']:.2f} "
-                f"| {k['net_seconds']:.2f} | {k['over_ours']:.2f}x | {k['over_baseline']:.2f}x "
-                + " ".join(f"| {k['layers'][x]['net_seconds']:.2f}" for x in LAYERS)
-                + f" | {tests} | {_gib(k['peak_rss_bytes'])} |")
+    for target, title in OTHER_TARGETS.items():
+        if target in result["runs"][0]:
+            lines += _other_target(result, target, title)
     lines += [
         "",
         "## Targets",
