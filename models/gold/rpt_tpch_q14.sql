@@ -12,8 +12,7 @@ parts as (
 revenue as (
     select
         parts.part_type like 'PROMO%' as is_promo,
-        -- in double: Spark would round the ratio of two decimal sums to six places
-        cast(order_lines.extended_price * (1 - order_lines.discount) as double) as revenue
+        order_lines.extended_price * (1 - order_lines.discount) as revenue
     from order_lines
     inner join parts on order_lines.part_key = parts.part_key
     where
@@ -21,9 +20,17 @@ revenue as (
         and order_lines.ship_date < cast('1995-10-01' as date)
 ),
 
-report as (
-    select 100.00 * sum(case when is_promo then revenue else 0 end) / sum(revenue) as promo_revenue
+sums as (
+    select
+        -- exact decimal sums divided once in double: the same on every run and engine (Spark
+        -- would round a quotient of decimals to six places)
+        cast(sum(case when is_promo then revenue else 0 end) as double) as promo,
+        cast(sum(revenue) as double) as total
     from revenue
+),
+
+report as (
+    select 100.00 * promo / total as promo_revenue from sums
 )
 
 select * from report
