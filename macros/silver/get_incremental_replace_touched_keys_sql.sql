@@ -9,7 +9,9 @@
     drops, then inserts the select's rows. The delete's watermark is read in the same statement,
     before any row is removed, so it is the one the select used. dbt's delete+insert cannot do
     this: it only deletes keys that are re-inserted. On Spark (Parquet, no DELETE) the rows
-    kept and the select's rows are written back together (`overwrite_with`).
+    kept and the select's rows are written back together (`overwrite_with`). On Databricks
+    (Delta) it is one atomic MERGE on the table's `unique_key` (one row per key): the select's
+    rows update or insert, and the touched keys' other rows, marked `_replaced_only`, delete.
 #}
 {% macro get_incremental_replace_touched_keys_sql(arg_dict) %}
     {{ return(adapter.dispatch('get_incremental_replace_touched_keys_sql', 'lakehouse')(arg_dict)) }}
@@ -35,6 +37,49 @@
     {%- endfor %};
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }};
+{% endmacro %}
+
+{% macro databricks__get_incremental_replace_touched_keys_sql(arg_dict) %}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set unique_key = arg_dict['unique_key'] -%}
+    {%- set unique_key = [unique_key] if unique_key is string else unique_key -%}
+    {%- set history = config.get('history') -%}
+    {%- if history is string -%}
+        {%- set history = [{'model': history, 'keys': unique_key}] -%}
+    {%- endif -%}
+    {#- dbt-databricks passes no dest_columns -#}
+    {%- set columns = adapter.get_columns_in_relation(target) | map(attribute='quoted') | list -%}
+    merge into {{ target }} as current_rows
+    using (
+        select {{ columns | join(', ') }}, false as _replaced_only
+        from {{ arg_dict['temp_relation'] }}
+        union all
+        select
+            {% for column in columns -%}
+                {{ 'current_rows.' ~ column if column | replace('`', '') in unique_key
+                   else 'null' }} as {{ column }},
+            {% endfor -%}
+            true as _replaced_only
+        from {{ target }} as current_rows
+        left anti join {{ arg_dict['temp_relation'] }} as live using ({{ unique_key | join(', ') }})
+        where
+        {%- for touched_by in history %}
+            {{ keys_in(touched_by['keys'], ref(touched_by['model']),
+                       '_applied_through > ' ~ silver_watermark()) }}
+            {% if not loop.last %}or{% endif %}
+        {%- endfor %}
+    ) as changes
+        on
+        {%- for key in unique_key %}
+            current_rows.{{ key }} = changes.{{ key }}{% if not loop.last %} and{% endif %}
+        {%- endfor %}
+    when matched and changes._replaced_only then delete
+    when matched then update set
+        {% for column in columns -%}
+            {{ column }} = changes.{{ column }}{% if not loop.last %},{% endif %}
+        {% endfor %}
+    when not matched and not changes._replaced_only then insert ({{ columns | join(', ') }})
+        values ({% for column in columns %}changes.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %})
 {% endmacro %}
 
 {% macro default__get_incremental_replace_touched_keys_sql(arg_dict) %}

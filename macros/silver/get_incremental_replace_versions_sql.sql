@@ -6,7 +6,10 @@
     first version replaces all its versions; every other version stays as it is. dbt's
     delete+insert would delete every version of a touched key and need them all re-inserted.
     On Spark (Parquet, no DELETE) the versions kept and the output are written back together
-    (`overwrite_with`), which rewrites the table.
+    (`overwrite_with`), which rewrites the table. On Databricks (Delta) it is one atomic
+    `INSERT INTO ... REPLACE ON` (Databricks Runtime 17.1 and later): a version is replaced
+    when a row of the output has its key and an `_lsn` at or before its own, which is the
+    same as from the key's first `_lsn` in the output on.
 #}
 {% macro get_incremental_replace_versions_sql(arg_dict) %}
     {{ return(adapter.dispatch('get_incremental_replace_versions_sql', 'lakehouse')(arg_dict)) }}
@@ -31,6 +34,22 @@
         history._lsn >= replaced._replaced_from;
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ source }};
+{% endmacro %}
+
+{% macro databricks__get_incremental_replace_versions_sql(arg_dict) %}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set keys = arg_dict['unique_key'] -%}
+    {%- set keys = [keys] if keys is string else keys -%}
+    {#- dbt-databricks passes no dest_columns -#}
+    {%- set columns = get_quoted_csv(adapter.get_columns_in_relation(target) | map(attribute='name')) -%}
+    insert into table {{ target }} as history
+    replace on (
+        {% for key in keys -%}
+            history.{{ key }} = changes.{{ key }} and
+        {% endfor -%}
+        history._lsn >= changes._lsn
+    )
+    (select {{ columns }} from {{ arg_dict['temp_relation'] }}) as changes
 {% endmacro %}
 
 {% macro default__get_incremental_replace_versions_sql(arg_dict) %}

@@ -303,6 +303,13 @@ def cmd_capture(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_databricks(args: argparse.Namespace) -> int:
+    """dbt on the databricks target, from its own environment (made on first use)."""
+    from .databricks import databricks_dbt
+
+    return databricks_dbt().run(*(args.dbt_args or ["parse"]), check=False).returncode
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     """The test suite (or its fast tier); stops at the first failing step."""
     from .testsuite import run_tests
@@ -589,6 +596,16 @@ def build_parser() -> argparse.ArgumentParser:
                         "after a 30 s start-up grace, then this many seconds)")
     p.add_argument("--max-seconds", type=float, help="stop after this many seconds")
     p.set_defaults(func=cmd_capture)
+
+    p = sub.add_parser("databricks", help="dbt on the databricks target (dbt-databricks, Delta), "
+                       "from its own environment", description="Run dbt on the `databricks` "
+                       "target (profiles.yml; DATABRICKS_HOST, DATABRICKS_HTTP_PATH, "
+                       "DATABRICKS_TOKEN, DATABRICKS_CATALOG) from .venv-databricks, which is "
+                       "made or updated from requirements-databricks.txt first. Without "
+                       "arguments: `dbt parse`, which needs no workspace.")
+    p.add_argument("dbt_args", nargs=argparse.REMAINDER,
+                   help="the dbt command and its arguments (default: parse)")
+    p.set_defaults(func=cmd_databricks)
 
     p = sub.add_parser("test", help="the full test suite (ruff, sqlfluff, dbt build, pytest)",
                        description="Run ruff, sqlfluff lint, dbt build on a small generated "

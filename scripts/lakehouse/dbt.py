@@ -107,10 +107,12 @@ class DbtError(Exception):
 
 @dataclass
 class Dbt:
-    """dbt against a project directory, with an environment (None: this process's)."""
+    """dbt against a project directory, with an environment (None: this process's), run by
+    an executable (this environment's dbt; the databricks target has its own: databricks.py)."""
 
     project_dir: Path = PROJECT_DIR
     env: Mapping[str, str] | None = None
+    executable: Path = DBT
 
     @classmethod
     def scratch(cls, work: Path, landing: Path, db: Path, external_db: Path | None = None,
@@ -139,7 +141,7 @@ class Dbt:
 
     def command(self, *args: str) -> list[str]:
         """The command line of one dbt command against the project's committed profiles.yml."""
-        return [str(DBT), *args, "--project-dir", str(self.project_dir),
+        return [str(self.executable), *args, "--project-dir", str(self.project_dir),
                 "--profiles-dir", str(self.project_dir)]
 
     def popen(self, *args: str, **kwargs: Any) -> subprocess.Popen[str]:
