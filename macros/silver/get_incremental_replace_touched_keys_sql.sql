@@ -1,6 +1,6 @@
 {#
     Incremental strategy `replace_touched_keys`, for current-state tables built from history
-    models. Config `history` names what decides which keys a run replaces: a history model
+    models. Config `meta.history` names what decides which keys a run replaces: a history model
     name (its keys are the model's `unique_key`), or a list of {model, keys} when changes in
     several histories touch the table (e.g. an order line changes when its line or its order
     does). The model's select gives the live rows of the keys whose history changed since the
@@ -20,7 +20,7 @@
 {% macro duckdb__get_incremental_replace_touched_keys_sql(arg_dict) %}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set unique_key = arg_dict['unique_key'] -%}
-    {%- set history = config.get('history') -%}
+    {%- set history = config.meta_get('history') -%}
     {%- if history is string -%}
         {%- set history = [{'model': history,
                             'keys': [unique_key] if unique_key is string else unique_key}] -%}
@@ -43,7 +43,7 @@
     {%- set target = arg_dict['target_relation'] -%}
     {%- set unique_key = arg_dict['unique_key'] -%}
     {%- set unique_key = [unique_key] if unique_key is string else unique_key -%}
-    {%- set history = config.get('history') -%}
+    {%- set history = config.meta_get('history') -%}
     {%- if history is string -%}
         {%- set history = [{'model': history, 'keys': unique_key}] -%}
     {%- endif -%}
@@ -56,11 +56,11 @@
         union all
         select
             {% for column in columns -%}
-                {{ 'current_rows.' ~ column if column | replace('`', '') in unique_key
+                {{ 'touched_rows.' ~ column if column | replace('`', '') in unique_key
                    else 'null' }} as {{ column }},
             {% endfor -%}
             true as _replaced_only
-        from {{ target }} as current_rows
+        from {{ target }} as touched_rows
         left anti join {{ arg_dict['temp_relation'] }} as live using ({{ unique_key | join(', ') }})
         where
         {%- for touched_by in history %}
@@ -85,7 +85,7 @@
 {% macro default__get_incremental_replace_touched_keys_sql(arg_dict) %}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set unique_key = arg_dict['unique_key'] -%}
-    {%- set history = config.get('history') -%}
+    {%- set history = config.meta_get('history') -%}
     {%- if history is string -%}
         {%- set history = [{'model': history,
                             'keys': [unique_key] if unique_key is string else unique_key}] -%}

@@ -3,10 +3,10 @@
         materialized='incremental',
         incremental_strategy='replace_touched_keys',
         unique_key=['order_id', 'line_number'],
-        history=[
+        meta={'history': [
             {'model': 'order_lines_history', 'keys': ['order_id', 'line_number']},
             {'model': 'orders_history', 'keys': ['order_id']},
-        ],
+        ]},
         on_schema_change='fail',
     )
 }}

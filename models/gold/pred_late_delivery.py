@@ -10,8 +10,8 @@ COLUMNS = ("order_id", "line_number", "predicted_at", "as_of_date")
 
 def model(dbt, session):
     dbt.config(materialized="table", tags=["ml", "ml_scoring"])
-    name = dbt.config.get("registered_model")
-    uri = dbt.config.get("tracking_uri")
+    name = dbt.config.meta_get("registered_model")
+    uri = dbt.config.meta_get("tracking_uri")
     features = dbt.ref("ml_late_delivery_features").filter("is_late_delivery is null")
     # the alias resolved once: the whole table is scored by one version, named in a column
     version = champion_version(uri, name)

@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='replace_touched_keys',
         unique_key='customer_id',
-        history='customers_history',
+        meta={'history': 'customers_history'},
         on_schema_change='fail',
     )
 }}

@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='replace_touched_keys',
         unique_key=['order_id', 'line_number'],
-        history='order_lines_history',
+        meta={'history': 'order_lines_history'},
         on_schema_change='fail',
     )
 }}

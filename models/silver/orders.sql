@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='replace_touched_keys',
         unique_key='order_id',
-        history='orders_history',
+        meta={'history': 'orders_history'},
         on_schema_change='fail',
     )
 }}

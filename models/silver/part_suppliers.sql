@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='replace_touched_keys',
         unique_key=['part_id', 'supplier_id'],
-        history='part_suppliers_history',
+        meta={'history': 'part_suppliers_history'},
         on_schema_change='fail',
     )
 }}

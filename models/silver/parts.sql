@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='replace_touched_keys',
         unique_key='part_id',
-        history='parts_history',
+        meta={'history': 'parts_history'},
         on_schema_change='fail',
     )
 }}

@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='replace_touched_keys',
         unique_key='supplier_id',
-        history='suppliers_history',
+        meta={'history': 'suppliers_history'},
         on_schema_change='fail',
     )
 }}

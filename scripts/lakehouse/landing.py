@@ -25,7 +25,7 @@ def feeds() -> dict[str, str]:
     """Feed name -> glob relative to the landing zone root."""
     spec = yaml.safe_load(SOURCES_YML.read_text())
     landing = next(s for s in spec["sources"] if s["name"] == "landing")
-    return {t["name"]: t["meta"]["path"] for t in landing["tables"]}
+    return {t["name"]: t["config"]["meta"]["path"] for t in landing["tables"]}
 
 
 def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,

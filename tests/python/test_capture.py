@@ -52,7 +52,7 @@ create table lineitem (
 """
 # the source's own timestamp column, declared as a user onboarding this database would
 DECLARED = {"cdc_orders": [{"name": "o_updated_at", "data_type": "timestamp",
-                            "meta": {"encoding": "io.debezium.time.MicroTimestamp"}}]}
+                            "config": {"meta": {"encoding": "io.debezium.time.MicroTimestamp"}}}]}
 SEGMENTS = ("AUTOMOBILE", "BUILDING", "FURNITURE", "HOUSEHOLD", "MACHINERY")
 PRIORITIES = ("1-URGENT", "2-HIGH", "3-MEDIUM", "4-NOT SPECIFIED", "5-LOW")
 MODES = ("REG AIR", "AIR", "RAIL", "SHIP", "TRUCK", "MAIL", "FOB")

@@ -29,8 +29,9 @@ STRATEGIES = ("replace_versions", "replace_touched_keys", "replace_keys")
 def parse(dbt: Dbt, work: Path) -> dict[str, Any]:
     dbt.env = {**dbt.environment, "DBT_TARGET_PATH": str(work / "target"),
                "DBT_LOG_PATH": str(work / "logs")}
-    dbt.run("parse", "--no-partial-parse", capture=True)
-    return json.loads((work / "target" / "manifest.json").read_text())
+    result = dbt.run("parse", "--no-partial-parse", "--show-all-deprecations", capture=True)
+    return {**json.loads((work / "target" / "manifest.json").read_text()),
+            "output": result.output}
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +50,9 @@ def enabled(manifest: dict[str, Any]) -> set[str]:
 def test_databricks_target_parses_with_the_same_nodes(manifests: dict[str, dict[str, Any]]) -> None:
     databricks, duckdb = manifests["databricks"], manifests["duckdb"]
     assert databricks["metadata"]["adapter_type"] == "databricks"
+    # dbt validates the YAML against its JSON schema on dbt-databricks (not on dbt-duckdb):
+    # no custom config key outside `meta`, no `meta` outside `config`
+    assert "WARNING" not in databricks["output"], databricks["output"]
     assert (VENV / "bin" / "dbt").exists()
     assert enabled(databricks) == enabled(duckdb) - DUCKDB_ONLY
     assert enabled(duckdb) >= DUCKDB_ONLY

@@ -22,7 +22,7 @@ DECIMAL = "org.apache.kafka.connect.data.Decimal"
 EXTRA = [{"name": "o_ts", "data_type": "timestamp"}, {"name": "o_time", "data_type": "time"},
          {"name": "o_flag", "data_type": "boolean"}, {"name": "o_bytes", "data_type": "blob"},
          {"name": "o_micros", "data_type": "timestamp",
-          "meta": {"encoding": "io.debezium.time.MicroTimestamp"}}]
+          "config": {"meta": {"encoding": "io.debezium.time.MicroTimestamp"}}}]
 
 
 def unscaled_bytes(value: Decimal, scale: int) -> str:

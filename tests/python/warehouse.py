@@ -76,6 +76,6 @@ def project_copy(dest: Path, columns: dict[str, list[dict[str, Any]]],
     landing = next(s for s in sources["sources"] if s["name"] == "landing")
     for table in landing["tables"]:
         table["columns"].extend(columns.get(table["name"], []))
-        table["meta"].update((meta or {}).get(table["name"], {}))
+        table["config"]["meta"].update((meta or {}).get(table["name"], {}))
     sources_file.write_text(yaml.safe_dump(sources, sort_keys=False))
     return dest
