@@ -9,6 +9,9 @@
 
 On the lake the catalog is attached as `lakehouse` (profiles.yml's `database`), so compiled SQL
 and `silver.x`-style names are the same on both targets.
+
+A `spark` target's warehouse (a directory: `warehouse/<schema>.db/<table>/` Parquet files and a
+Derby metastore) is read here through its files: `attach` gives a view per table.
 """
 
 from __future__ import annotations
@@ -52,11 +55,27 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def spark_tables(db: Path, schema: str) -> dict[str, str]:
+    """The tables of `schema` in the Spark warehouse directory `db` that hold data files (Spark
+    writes none for a table without rows): name -> a DuckDB relation over its Parquet files."""
+    folder = db / "warehouse" / f"{schema}.db"
+    return {path.name: f"read_parquet({_literal(str(path) + '/**/*.parquet')}, union_by_name = true)"
+            for path in sorted(folder.iterdir() if folder.is_dir() else [])
+            if path.is_dir() and any(path.rglob("*.parquet"))}
+
+
 def attach(con: duckdb.DuckDBPyConnection, db: Path, alias: str,
            read_only: bool = False) -> None:
-    """Attach the warehouse `db` to `con` as catalog `alias`."""
+    """Attach the warehouse `db` to `con` as catalog `alias`; a Spark warehouse directory as
+    an in-memory catalog with a view per table (`spark_tables`), whatever `read_only` says."""
     mode = ", read_only" if read_only else ""
-    if is_lake(db):
+    if (db / "warehouse").is_dir():
+        con.execute(f"attach ':memory:' as {alias}")
+        for schema in sorted(p.name.removesuffix(".db") for p in (db / "warehouse").glob("*.db")):
+            con.execute(f"create schema {alias}.{schema}")
+            for table, relation in spark_tables(db, schema).items():
+                con.execute(f'create view {alias}.{schema}."{table}" as select * from {relation}')
+    elif is_lake(db):
         # the catalog records its data path as first given: reach it by the same (real) path
         db = db.resolve()
         for extension in ("sqlite", "ducklake"):

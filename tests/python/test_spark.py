@@ -18,8 +18,9 @@ from typing import Any
 
 import duckdb
 import pytest
-from lakehouse.bench.pipeline import compare_gold
+from lakehouse.bench.pipeline import comparable, compare_gold
 from lakehouse.generator import generate
+from lakehouse.warehouse import attach, spark_tables
 from test_gold import QUERIES, answer, same
 from test_silver import ENTITIES, truth_differences
 from warehouse import Warehouse
@@ -54,23 +55,18 @@ class SparkWarehouse(Warehouse):
         return self.db / "warehouse" / f"{schema}.db" / table
 
     def relation(self, schema: str, table: str) -> str:
-        return f"read_parquet('{self.table_files(schema, table)}/**/*.parquet', union_by_name = true)"
+        return spark_tables(self.db, schema)[table]
 
     def tables(self, schema: str) -> list[str]:
         """The tables of `schema` that hold data files (Spark may write none for no rows)."""
-        folder = self.db / "warehouse" / f"{schema}.db"
-        return sorted(path.name for path in folder.iterdir()
-                      if path.is_dir() and any(path.rglob("*.parquet")))
+        return list(spark_tables(self.db, schema))
 
     def sql(self, query: str) -> list[tuple[Any, ...]]:
         """`query` on DuckDB over the Parquet files, a view per table (`silver.customers`)."""
         con = duckdb.connect()
         try:
-            for schema in ("bronze", "silver", "gold"):
-                con.execute(f"create schema {schema}")
-                for table in self.tables(schema):
-                    con.execute(f"create view {schema}.{table} as "
-                                f"select * from {self.relation(schema, table)}")
+            attach(con, self.db, "spark")
+            con.execute("use spark")
             return con.execute(query).fetchall()
         finally:
             con.close()
@@ -108,10 +104,8 @@ def differences(spark: SparkWarehouse, duck: Warehouse, schema: str,
         if sorted(columns) != sorted(spark_columns):
             found[table] = {"columns": (list(columns), spark_columns)}
             continue
-        # doubles to ten significant digits: the engines add them up in different orders
-        compared = ", ".join(f"printf('%.10g', \"{c}\")" if kind in ("DOUBLE", "FLOAT")
-                             else f'"{c}"::varchar'
-                             for c, kind in columns.items() if c not in VOLATILE | JSON_COLUMNS)
+        compared = ", ".join(f"{comparable(c, kind)}::varchar" for c, kind in columns.items()
+                             if c not in VOLATILE | JSON_COLUMNS)
         condition = (where or {}).get(table, "true")
         only = {}
         for name, left, right in (("duckdb", ours, theirs), ("spark", theirs, ours)):

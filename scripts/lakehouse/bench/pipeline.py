@@ -190,24 +190,10 @@ def _rows(before: dict, after: dict, landing_lines: int) -> dict[str, dict[str, 
     }
 
 
-def _attach_gold(con: duckdb.DuckDBPyConnection, warehouse: Path, alias: str) -> str:
-    """A warehouse's gold schema as `alias`.gold: a DuckDB file or DuckLake attached, or from a
-    Spark warehouse directory a view over each gold table's Parquet files (Spark writes no file
-    for a table without rows: that table is left out). Returns the query of its gold tables'
-    names."""
-    tables = warehouse / "warehouse" / "gold.db"
-    if not tables.is_dir():
-        attach(con, warehouse, alias, read_only=True)
-        return (f"select table_name from duckdb_tables() where database_name = '{alias}' "
-                "and schema_name = 'gold'")
-    con.execute(f"attach ':memory:' as {alias}")
-    con.execute(f"create schema {alias}.gold")
-    for table in sorted(tables.iterdir()):
-        if table.is_dir() and any(table.rglob("*.parquet")):
-            con.execute(f'create view {alias}.gold."{table.name}" as select * from '
-                        f"read_parquet('{table}/**/*.parquet', union_by_name = true)")
-    return (f"select view_name from duckdb_views() where database_name = '{alias}' "
-            "and schema_name = 'gold'")
+def comparable(name: str, kind: str) -> str:
+    """A column as two engines' builds are compared: doubles to ten significant digits (the
+    engines add them up in different orders), every other value as it is."""
+    return f"printf('%.10g', \"{name}\")" if kind in ("DOUBLE", "FLOAT") else f'"{name}"'
 
 
 def compare_gold(ours: Path, baseline: Path) -> dict[str, dict[str, int]]:
@@ -217,11 +203,15 @@ def compare_gold(ours: Path, baseline: Path) -> dict[str, dict[str, int]]:
     values as text so that equal values of different types agree, doubles to ten significant
     digits, as engines sum them in different orders); only tables whose fingerprints differ are
     diffed row by row, which at SF 10 spills tens of GB to disk. A table one side does not have
-    counts as empty there. Either side may be a Spark warehouse directory (`_attach_gold`)."""
+    counts as empty there. Either side may be a Spark warehouse directory (`attach`)."""
     con = duckdb.connect()
     try:
-        tables = {side: {r[0] for r in con.execute(_attach_gold(con, path, side)).fetchall()}
-                  for side, path in (("ours", ours), ("baseline", baseline))}
+        for side, path in (("ours", ours), ("baseline", baseline)):
+            attach(con, path, side, read_only=True)
+        tables = {side: {r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = ? and schema_name = "
+            "'gold' union select view_name from duckdb_views() where database_name = ? and "
+            "schema_name = 'gold'", [side, side]).fetchall()} for side in ("ours", "baseline")}
         out = {}
         for table in sorted(tables["ours"] | tables["baseline"]):
             if not all(table in found for found in tables.values()):
@@ -230,8 +220,7 @@ def compare_gold(ours: Path, baseline: Path) -> dict[str, dict[str, int]]:
                 out[table] = {"rows": rows, "only_ours": rows if side == "ours" else 0,
                               "only_baseline": rows if side == "baseline" else 0}
                 continue
-            values = [f"printf('%.10g', \"{name}\")" if kind in ("DOUBLE", "FLOAT")
-                      else f'"{name}"' for name, kind in con.execute(
+            values = [comparable(name, kind) for name, kind in con.execute(
                           "select column_name, data_type from duckdb_columns() "
                           "where database_name = 'ours' and schema_name = 'gold' "
                           "and table_name = ? and not starts_with(column_name, '_') "
