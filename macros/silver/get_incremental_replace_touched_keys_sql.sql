@@ -13,6 +13,15 @@
     (Delta) it is one atomic MERGE on the table's `unique_key` (one row per key): the select's
     rows update or insert, and the touched keys' other rows, marked `_replaced_only`, delete.
 #}
+{% macro touched_by_histories(unique_key) %}
+    {%- set history = config.meta_get('history') -%}
+    {%- if history is string -%}
+        {%- set history = [{'model': history,
+                            'keys': [unique_key] if unique_key is string else unique_key}] -%}
+    {%- endif -%}
+    {{ return(history) }}
+{% endmacro %}
+
 {% macro get_incremental_replace_touched_keys_sql(arg_dict) %}
     {{ return(adapter.dispatch('get_incremental_replace_touched_keys_sql', 'lakehouse')(arg_dict)) }}
 {% endmacro %}
@@ -20,11 +29,7 @@
 {% macro duckdb__get_incremental_replace_touched_keys_sql(arg_dict) %}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set unique_key = arg_dict['unique_key'] -%}
-    {%- set history = config.meta_get('history') -%}
-    {%- if history is string -%}
-        {%- set history = [{'model': history,
-                            'keys': [unique_key] if unique_key is string else unique_key}] -%}
-    {%- endif -%}
+    {%- set history = touched_by_histories(unique_key) -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     delete from {{ target }}
     where
@@ -43,10 +48,7 @@
     {%- set target = arg_dict['target_relation'] -%}
     {%- set unique_key = arg_dict['unique_key'] -%}
     {%- set unique_key = [unique_key] if unique_key is string else unique_key -%}
-    {%- set history = config.meta_get('history') -%}
-    {%- if history is string -%}
-        {%- set history = [{'model': history, 'keys': unique_key}] -%}
-    {%- endif -%}
+    {%- set history = touched_by_histories(unique_key) -%}
     {#- dbt-databricks passes no dest_columns -#}
     {%- set columns = adapter.get_columns_in_relation(target) | map(attribute='quoted') | list -%}
     merge into {{ target }} as current_rows
@@ -85,11 +87,7 @@
 {% macro default__get_incremental_replace_touched_keys_sql(arg_dict) %}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set unique_key = arg_dict['unique_key'] -%}
-    {%- set history = config.meta_get('history') -%}
-    {%- if history is string -%}
-        {%- set history = [{'model': history,
-                            'keys': [unique_key] if unique_key is string else unique_key}] -%}
-    {%- endif -%}
+    {%- set history = touched_by_histories(unique_key) -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     {%- set kept -%}
         select {{ columns }} from {{ target }}
