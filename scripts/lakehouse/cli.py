@@ -123,11 +123,10 @@ def cmd_history(args: argparse.Namespace) -> int:
     table's versions (Delta's DESCRIBE HISTORY, on the lake target)."""
     settings = Settings.from_env((DB,))
     if args.table:
-        from .versions import table_history
+        from .versions import HISTORY_COLUMNS, table_history
 
         rows = table_history(settings.db, args.table, limit=args.limit)
-        print_rows(["version", "timestamp", "operation", "rows_inserted", "rows_deleted",
-                    "run_id"], [tuple(r.values()) for r in rows], args.json)
+        print_rows(list(HISTORY_COLUMNS), [tuple(r.values()) for r in rows], args.json)
         return 0
     from .run_history import print_history
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import calendar
 
-import duckdb
 import streamlit as st
 
 from lakehouse.config import Settings
 from lakehouse.landing import feeds
+from lakehouse.publish import connect_serving
 
 settings = Settings.from_env()
 serving_db = settings.serving / "lakehouse.duckdb"  # type: ignore[operator]
@@ -28,9 +28,7 @@ if not serving_db.exists():
     st.warning(f"Nothing published yet at {serving_db}: run `lakehouse run` first.")
     st.stop()
 
-con = duckdb.connect()
-con.execute(f"attach '{serving_db}' as serving (read_only)")
-con.execute("use serving")
+con = connect_serving(serving_db)  # read-only and locked down: no file but the copy
 
 
 def frame(sql: str):

@@ -8,7 +8,8 @@ by time: the last `validation_days` of orders whose labels are final validate, t
 before them train. A logistic regression (scikit-learn) is logged to MLflow with its
 parameters, metrics, feature list and calibration table, registered as a new version of the
 model, and given the alias `champion` only if it beats the current champion on this same
-validation set. `gold.pred_late_delivery` (a dbt Python model) scores with the champion.
+validation set by the promotion gate (`promotion`). `gold.pred_late_delivery` (a dbt Python
+model) scores with the champion.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import yaml
 from . import log as log_line
 from .config import PROJECT_DIR, Settings
 from .errors import UserError
-from .publish import SERVING_DB
+from .publish import SERVING_DB, connect_serving
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,6 +46,15 @@ VALIDATION_DAYS = 365
 # by default: the one-hot encoder's output dtype (a NumPy dtype, no code)
 TRUSTED_TYPES = ["numpy.dtype"]
 SEED = 0
+# The promotion gate. AUC alone cannot be it: it only ranks, so a model shrunk to predict
+# nearly the base rate for every line (heavy regularization) keeps its ranking and its AUC, and
+# won the champion on a 0.0002 lead while knowing nothing. A challenger must:
+# - have skill on a proper scoring rule: its log loss at least 1% below the base rate's on the
+#   validation rows (the real model's is 7-8% below at SF 0.01; C=1e-5 gives 1.4%, 1e-9 0.0002%);
+# - beat the champion's log loss on the same rows (strictly: the same model does not move it);
+# - and not lose more than 0.005 of AUC against it (about one standard error at SF 0.01).
+MIN_SKILL = 0.01
+AUC_TOLERANCE = 0.005
 
 
 def model_name() -> str:
@@ -92,7 +102,7 @@ def read_features(serving: Path) -> tuple[pd.DataFrame, str]:
     if not path.exists():
         raise UserError(f"no serving copy at {path}: run `lakehouse run` first (training reads "
                         "published gold)")
-    with duckdb.connect(str(path), read_only=True) as con:
+    with connect_serving(path) as con:
         try:
             run_id = con.execute("select run_id from ops.published").fetchone()[0]  # type: ignore[index]
             frame = con.execute(
@@ -170,6 +180,28 @@ def calibration_table(probability: Any, label: Any, bins: int = 10) -> pd.DataFr
     return table
 
 
+def promotion(metrics: dict[str, float]) -> tuple[bool, str]:
+    """The promotion gate's decision on a challenger's validation metrics (with the champion's,
+    `champion_val_*`, on the same rows when there is one), and why, with its figures."""
+    skill = 1 - metrics["val_log_loss"] / metrics["base_log_loss"]
+    if skill < MIN_SKILL:
+        return False, (f"no skill: its log loss {metrics['val_log_loss']:.4f} is not {MIN_SKILL:.0%} "
+                       f"below the base rate's {metrics['base_log_loss']:.4f} (skill {skill:.4f}); "
+                       "it predicts little more than the base rate")
+    if "champion_val_log_loss" not in metrics:
+        return True, f"the first model with skill (log loss skill {skill:.4f} over the base rate)"
+    champion_loss, champion_auc = metrics["champion_val_log_loss"], metrics["champion_val_auc"]
+    if metrics["val_log_loss"] >= champion_loss:
+        return False, (f"its log loss {metrics['val_log_loss']:.4f} is not below the champion's "
+                       f"{champion_loss:.4f}")
+    if metrics["val_auc"] < champion_auc - AUC_TOLERANCE:
+        return False, (f"its AUC {metrics['val_auc']:.4f} is more than {AUC_TOLERANCE} below the "
+                       f"champion's {champion_auc:.4f}")
+    return True, (f"log loss {metrics['val_log_loss']:.4f} below the champion's "
+                  f"{champion_loss:.4f}, AUC {metrics['val_auc']:.4f} (the champion's "
+                  f"{champion_auc:.4f}), skill {skill:.4f} over the base rate")
+
+
 @dataclass
 class Trained:
     model: str
@@ -179,6 +211,7 @@ class Trained:
     promoted: bool
     champion_before: int | None
     metrics: dict[str, float]
+    decision: str  # why the champion moved to it, or not
 
 
 def train(settings: Settings, validation_days: int = VALIDATION_DAYS,
@@ -210,10 +243,12 @@ def train(settings: Settings, validation_days: int = VALIDATION_DAYS,
     champion = champion_version(uri, name)
     if champion is not None:  # the champion on the same validation rows
         current = mlflow.sklearn.load_model(f"models:/{name}/{champion}")
-        metrics["champion_val_auc"] = evaluate(
-            current.predict_proba(validation[list(FEATURES)])[:, 1], validation[LABEL],
-            base_rate)["val_auc"]
-    promoted = champion is None or metrics["val_auc"] > metrics["champion_val_auc"]
+        scored = evaluate(current.predict_proba(validation[list(FEATURES)])[:, 1],
+                          validation[LABEL], base_rate)
+        metrics.update({f"champion_{key}": scored[key]
+                        for key in ("val_auc", "val_log_loss", "val_brier")})
+    metrics["val_log_loss_skill"] = 1 - metrics["val_log_loss"] / metrics["base_log_loss"]
+    promoted, decision = promotion(metrics)
     with mlflow.start_run(run_name=f"train on published run {input_run_id}") as run:
         mlflow.set_tags({"lakehouse.input_run_id": input_run_id,
                          "lakehouse.features_table": FEATURES_TABLE,
@@ -238,14 +273,17 @@ def train(settings: Settings, validation_days: int = VALIDATION_DAYS,
             client.set_model_version_tag(name, str(version), key, value)
         if promoted:
             client.set_registered_model_alias(name, ALIAS, str(version))
-        mlflow.set_tag("lakehouse.promoted", str(promoted).lower())
+        mlflow.set_tags({"lakehouse.promoted": str(promoted).lower(),
+                         "lakehouse.promotion_decision": decision})
+        client.set_model_version_tag(name, str(version), "promotion_decision", decision)
     verdict = (f"`{ALIAS}` now points at version {version}" if promoted else
-               f"`{ALIAS}` stays at version {champion} (its AUC "
-               f"{metrics['champion_val_auc']:.4f} is at least this one's)")
+               f"`{ALIAS}` stays at version {champion}" if champion is not None else
+               f"no `{ALIAS}` yet")
     log(f"registered {name} version {version}: validation AUC {metrics['val_auc']:.4f} "
         f"(base rate {base_rate:.3f}, log loss {metrics['val_log_loss']:.4f} against the base "
-        f"rate's {metrics['base_log_loss']:.4f}); {verdict}")
-    return Trained(name, version, run.info.run_id, input_run_id, promoted, champion, metrics)
+        f"rate's {metrics['base_log_loss']:.4f}); {verdict}: {decision}")
+    return Trained(name, version, run.info.run_id, input_run_id, promoted, champion, metrics,
+                   decision)
 
 
 def trained_json(result: Trained) -> str:

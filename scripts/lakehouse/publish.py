@@ -28,6 +28,37 @@ from .warehouse import LAKE_CATALOG, attach, connect
 KEEP_VERSIONS = 3
 # not gold.duckdb: a catalog named like its schema makes `gold.x` ambiguous for readers
 SERVING_DB = "lakehouse.duckdb"
+# What a BI connection may do: read what it attached, nothing else on the machine. Read-only
+# stops writes, not DuckDB's own file access: on a read-only connection a SQL user can still
+# `read_csv('/etc/passwd')`, `COPY gold.x TO '/tmp/...'` or ATTACH any file. With external
+# access off every file outside what is attached (or allowed) is refused, and the lock keeps
+# the SQL user from turning it back on. Every documented way to connect sets both (README,
+# "Serving gold to BI tools"); the dashboard, the notebook and training read through
+# `connect_serving`.
+LOCKED_DOWN = {"enable_external_access": False, "lock_configuration": True}
+
+
+def lock_down(con: duckdb.DuckDBPyConnection, allowed_directories: tuple[str, ...] = (),
+              allowed_paths: tuple[str, ...] = ()) -> duckdb.DuckDBPyConnection:
+    """Turn off `con`'s access to files but the ones allowed (a DuckLake's data files) and what
+    it has attached, for good (`LOCKED_DOWN`)."""
+    if allowed_directories:
+        con.execute("set allowed_directories = ?", [list(allowed_directories)])
+    if allowed_paths:
+        con.execute("set allowed_paths = ?", [list(allowed_paths)])
+    for name, value in LOCKED_DOWN.items():
+        con.execute(f"set {name} = {str(value).lower()}")
+    return con
+
+
+def connect_serving(path: Path) -> duckdb.DuckDBPyConnection:
+    """A BI reader's connection to the serving copy at `path`: attached read-only in a new
+    in-memory database (`duckdb.connect(path)` would hand back an instance this process has
+    open on a file a publish has since replaced), locked down, `use`d."""
+    con = duckdb.connect()
+    con.execute(f"attach '{str(path).replace(chr(39), chr(39) * 2)}' as serving (read_only)")
+    con.execute("use serving")
+    return lock_down(con)
 
 
 def pii_columns(manifest: dict[str, Any]) -> dict[tuple[str, str], str]:
@@ -196,7 +227,7 @@ def publish_lake(lake: Path, run_id: str, masks: dict[str, str] | None = None) -
     created in one commit with `published.version` (the version, the run). A reader of
     `published.*` sees one successful run's gold in every table, never a build in progress,
     without a copy. Returns the version published."""
-    from .versions import latest_version
+    from .versions import commit_message, latest_version
 
     masks = {tuple(column.split(".")[1:]): policy for column, policy in (masks or {}).items()}
     con = connect(lake)
@@ -205,12 +236,18 @@ def publish_lake(lake: Path, run_id: str, masks: dict[str, str] | None = None) -
         # deletes then write new delete files rather than overwrite these. DuckLake 1.5.5
         # replaces an overwritten delete file's catalog row (and back-dates the new one), and a
         # reader whose metadata read falls between its snapshot and that commit saw neither: the
-        # table at the pinned version without its deletes (seen in test_lake.py under load)
+        # table at the pinned version without its deletes (seen in test_lake.py under load).
+        # Each rewrite is a version that changes no row: `history` shows it as OPTIMIZE by
+        # this publish, and the change feed leaves it out
         for (table,) in con.execute(
                 "select table_name from duckdb_tables() where database_name = "
                 "current_database() and schema_name = 'gold'").fetchall():
+            con.execute("begin")
+            commit_message(con, "lakehouse publish", f"OPTIMIZE gold.{table} (files with "
+                           "deletes rewritten before publishing)", run_id=run_id)
             con.execute(f"call ducklake_rewrite_data_files('{LAKE_CATALOG}', '{table}', "
                         "schema => 'gold', delete_threshold => 0)")
+            con.execute("commit")
         version = latest_version(con)
         columns: dict[str, list[str]] = {}
         for table, column in con.execute(

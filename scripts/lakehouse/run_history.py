@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import json
 import sys
 import time
@@ -46,9 +47,42 @@ alter table ops.run_history add column if not exists ml_champion integer;
 STATUSES = ("success", "failed", "no_changes")
 
 
+def _lock_file(db: Path) -> Path:
+    """The file a run holds locked while it runs (beside the warehouse: `<db>.run.lock`)."""
+    return db.with_name(db.name + ".run.lock")
+
+
+def run_in_progress(db: Path) -> bool:
+    """Whether a run of this warehouse is under way (in any process): its lock is held. A run
+    that was killed holds nothing (the kernel releases a dead process's locks)."""
+    path = _lock_file(db)
+    if not path.exists():
+        return False
+    with path.open("a") as probe:
+        try:
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(probe, fcntl.LOCK_UN)
+    return False
+
+
 class RunRecorder:
+    """A run from its start to its row in ops.run_history. While it is open it holds the
+    warehouse's run lock (`run_in_progress`): what its builds committed before its row is
+    written is its own, not a killed run's input (`interrupted_input`) for the next run or the
+    file-arrival sensor to pick up. A second run waits for the lock."""
+
     def __init__(self, db: Path, target: Path, run_id: str | None = None) -> None:
         self.db = db
+        db.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = _lock_file(db).open("a")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"lakehouse: another run of {db} is in progress; waiting for it to end",
+                  file=sys.stderr, flush=True)
+            fcntl.flock(self._lock, fcntl.LOCK_EX)
         self.run_id = run_id or uuid.uuid4().hex[:12]  # a Dagster run keeps its own id
         self.started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         self.started = time.monotonic()
@@ -115,6 +149,11 @@ class RunRecorder:
                          published, failure, self.project_hash, self.ml_champion])
         finally:
             con.close()
+            self.release()  # the run is recorded: its input is no longer in flight
+
+    def release(self) -> None:
+        """Let go of the run lock (a run given up unrecorded, to be retried, releases it)."""
+        self._lock.close()
 
 
 def mark_published(db: Path, run_id: str, published: bool = True) -> None:

@@ -79,28 +79,35 @@ def time_travel_build(db: Path, table: str, version: int | None = None,
                       as_json: bool = False) -> int:
     """Print `table` (any table of the lake) as version `version`, or the last version committed
     by `as_of_build`, left it (dbt show); returns dbt's exit status."""
-    from .versions import latest_version, require_lake, resolve
+    from .versions import check_version, expired_version_at, require_lake, resolve, snapshots
 
     require_lake(db)
     con = connect(db, read_only=True)
     try:
         found = resolve(con, table)
-        latest = latest_version(con)
-        if version is not None and not 0 <= version <= latest:
-            raise UserError(f"--version {version} does not exist (the lake's versions are 0.."
-                            f"{latest}; `lakehouse history --table {found}` lists this table's)")
         if as_of_build is not None:
+            kept = snapshots(con)
+            oldest = kept[min(kept)]
             try:
-                first = con.execute(
-                    "select min(snapshot_time at time zone 'UTC'), "
-                    "?::timestamp < min(snapshot_time at time zone 'UTC') "
-                    "from ducklake_snapshots('lakehouse')", [as_of_build]).fetchone()
+                before = con.execute("select ?::timestamp < ?", [as_of_build, oldest.time]
+                                     ).fetchone()[0]  # type: ignore[index]
             except duckdb.ConversionException:
                 raise UserError(f"--as-of-build '{as_of_build}' is not a timestamp (e.g. "
                                 "'2026-12-02 21:00', UTC)") from None
-            if first and first[1]:
-                raise UserError(f"--as-of-build {as_of_build} is before the lake's first "
-                                f"version ({first[0]} UTC)")
+            if before:
+                raise UserError(f"--as-of-build {as_of_build} is before the lake's "
+                                + (f"first version ({oldest.time} UTC)" if oldest.version == 0
+                                   else f"oldest version kept ({oldest.version}, "
+                                        f"{oldest.time} UTC): older ones were expired by "
+                                        "vacuum"))
+            at_build = con.execute("select max(snapshot_id) from ducklake_snapshots("
+                                   "'lakehouse') where snapshot_time at time zone 'UTC' <= ?",
+                                   [as_of_build]).fetchone()[0]  # type: ignore[index]
+            # the table as of that time may have been written by a version since expired
+            written = expired_version_at(con, found, as_of_build)
+            if written is not None and written > at_build:
+                at_build = written
+        check_version(con, found, version if version is not None else at_build)
     finally:
         con.close()
     relation = (f"api.Relation.create(database=target.database, schema='{found.schema}', "

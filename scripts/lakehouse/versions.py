@@ -13,12 +13,17 @@ A version is a DuckLake snapshot id: one per commit, shared by every table (a ta
 are the snapshots that changed it). dbt's `table` materialization replaces a table (a new
 DuckLake table under the same name, in one commit); a table's history follows its name across
 such replacements, as Delta's does across `CREATE OR REPLACE`. The `lakehouse run` that wrote a
-version is the run whose time span holds the snapshot's commit time (`ops.run_history`).
+version is the one its commit names (the commands that commit outside dbt, publish, optimize,
+restore and vacuum, name the command and the run), else the run whose time span holds the
+snapshot's commit time (`ops.run_history`). A version that only rewrote or merged files is an
+OPTIMIZE: no rows in the history, none in the change feed. A vacuum keeps the history of the
+versions it expires in `ops.expired_versions`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,50 +91,93 @@ def _incarnations(con: duckdb.DuckDBPyConnection, table: Table) -> list[tuple[in
         [table.schema, table.name]).fetchall()
 
 
-def table_history(db: Path, table: str, limit: int | None = None) -> list[dict[str, Any]]:
-    """DESCRIBE HISTORY: the table's versions, newest first: version, time, operation, rows
-    inserted and deleted, and the `lakehouse run` that wrote it (null: another writer)."""
-    require_lake(db)
-    con = connect(db, read_only=True)
-    try:
-        found = resolve(con, table)
-        latest = latest_version(con)
-        counts: dict[int, dict[str, int]] = {}
-        created, dropped = {}, {}
-        for table_id, first, ended in _incarnations(con, found):
-            created[first] = table_id
-            if ended is not None:
-                dropped[ended] = table_id
-            last = (ended - 1) if ended is not None else latest
-            if last < first:
-                continue
-            # the change feed of this incarnation, read at its last version (when the name
-            # still named it)
-            for version, change, rows in con.execute(
-                    f"select snapshot_id, change_type, count(*) from "
-                    f"ducklake_table_changes('{LAKE_CATALOG}', ?, ?, ?, ?) group by all",
-                    [found.schema, found.name, first, last]).fetchall():
-                counts.setdefault(version, {})[change] = rows
-        versions = sorted(set(counts) | set(created) | set(dropped), reverse=True)
-        times, messages = {}, {}
-        for version, time, message in con.execute(
-                f"select snapshot_id, snapshot_time at time zone 'UTC', commit_message "
-                f"from ducklake_snapshots('{LAKE_CATALOG}')").fetchall():
-            times[version], messages[version] = time, message or ""
-        runs = _runs(con)
-    finally:
-        con.close()
+# snapshot changes that move a table's rows into other files without changing them (Delta's
+# `dataChange=false`: OPTIMIZE, a rewrite). DuckLake's feed reports a rewrite of files with
+# deletes as an update of every row it moved; such versions add nothing to the change feed
+REWRITES = ("merge_adjacent", "rewrite_delete", "compacted_table")
+HISTORY_COLUMNS = ("version", "timestamp", "operation", "rows_inserted", "rows_deleted",
+                   "run_id", "committed_by", "expired_at")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    version: int
+    time: dt.datetime
+    changes: dict[str, list[str]]
+    author: str | None
+    message: str
+    run_id: str | None  # the run a `lakehouse` command committed for (commit_extra_info)
+
+    def kinds(self, table_ids: set[int]) -> set[str]:
+        """What this version did to the table with these ids (DuckLake's change kinds)."""
+        ids = {str(i) for i in table_ids}
+        return {kind for kind, targets in self.changes.items() if ids & set(targets)}
+
+    def is_rewrite(self, table_ids: set[int]) -> bool:
+        """Whether this version only moved the table's rows between files (no data change)."""
+        kinds = self.kinds(table_ids)
+        return bool(kinds) and kinds <= set(REWRITES)
+
+
+def snapshots(con: duckdb.DuckDBPyConnection) -> dict[int, Snapshot]:
+    """The lake's kept versions (those no vacuum expired), by id."""
+    found = {}
+    for version, time, changes, author, message, extra in con.execute(
+            f"select snapshot_id, snapshot_time at time zone 'UTC', changes, author, "
+            f"commit_message, commit_extra_info from ducklake_snapshots('{LAKE_CATALOG}')"
+            ).fetchall():
+        run_id = json.loads(extra).get("run_id") if extra and extra.startswith("{") else None
+        found[version] = Snapshot(version, time, dict(changes or {}), author, message or "",
+                                  run_id)
+    return found
+
+
+def commit_message(con: duckdb.DuckDBPyConnection, command: str, message: str,
+                   run_id: str | None = None) -> None:
+    """Name the open transaction's commit (`history` shows it): the command that wrote it, what
+    it did, and the run it wrote for."""
+    con.execute(f"call {LAKE_CATALOG}.set_commit_message(?, ?, extra_info => ?)",
+                [command, message, json.dumps({"run_id": run_id} if run_id else {})])
+
+
+def _history(con: duckdb.DuckDBPyConnection, found: Table, kept: dict[int, Snapshot],
+             low: int, high: int) -> list[dict[str, Any]]:
+    """The table's versions between `low` and `high` (kept versions), newest first."""
+    counts: dict[int, dict[str, int]] = {}
+    created, dropped, ids = {}, {}, set()
+    for table_id, first, ended in _incarnations(con, found):
+        ids.add(table_id)
+        created[first] = table_id
+        if ended is not None:
+            dropped[ended] = table_id
+        start, last = max(first, low), min((ended - 1) if ended is not None else high, high)
+        if last < start:
+            continue
+        # the change feed of this incarnation, read at its last version (when the name still
+        # named it)
+        for version, change, rows in con.execute(
+                f"select snapshot_id, change_type, count(*) from "
+                f"ducklake_table_changes('{LAKE_CATALOG}', ?, ?, ?, ?) group by all",
+                [found.schema, found.name, start, last]).fetchall():
+            counts.setdefault(version, {})[change] = rows
+    rewrites = {v for v, snapshot in kept.items() if low <= v <= high and snapshot.is_rewrite(ids)}
+    versions = sorted(v for v in set(counts) | set(created) | set(dropped) | rewrites
+                      if low <= v <= high and v in kept)
+    runs = _runs(con)
     history = []
-    for version in versions[:limit]:
-        changed = counts.get(version, {})
+    for version in reversed(versions):
+        snapshot = kept[version]
+        changed = {} if version in rewrites else counts.get(version, {})
         inserted = changed.get("insert", 0) + changed.get("update_postimage", 0)
         deleted = changed.get("delete", 0) + changed.get("update_preimage", 0)
-        if messages[version].startswith(f"RESTORE TABLE {found} "):
+        if snapshot.message.startswith(f"RESTORE TABLE {found} "):
             operation = "RESTORE"
         elif version in created:
             operation = "CREATE OR REPLACE TABLE" if version in dropped else "CREATE TABLE"
         elif version in dropped:
             operation = "DROP TABLE"
+        elif version in rewrites:
+            operation = "OPTIMIZE"  # files rewritten or merged: no row changed
         elif changed.get("update_postimage"):
             operation = "UPDATE"
         elif inserted and deleted:
@@ -138,14 +186,84 @@ def table_history(db: Path, table: str, limit: int | None = None) -> list[dict[s
             operation = "WRITE" if inserted else "DELETE"
         history.append({
             "version": version,
-            "timestamp": times[version],
+            "timestamp": snapshot.time,
             "operation": operation,
             "rows_inserted": inserted,
             "rows_deleted": deleted,
-            "run_id": next((run for run, start, end in runs
-                            if start <= times[version] <= end), None),
+            "run_id": snapshot.run_id or next(
+                (run for run, start, end in runs if start <= snapshot.time <= end), None),
+            "committed_by": snapshot.author,
+            "expired_at": None,
         })
     return history
+
+
+def table_history(db: Path, table: str, limit: int | None = None) -> list[dict[str, Any]]:
+    """DESCRIBE HISTORY: the table's versions, newest first: version, time, operation, rows
+    inserted and deleted, the `lakehouse run` that wrote it (null: another writer), the
+    command that committed it when not dbt (`lakehouse publish`, `optimize`, `restore`), and
+    for a version a vacuum expired, when (its row counts as they were before it expired)."""
+    require_lake(db)
+    con = connect(db, read_only=True)
+    try:
+        found = resolve(con, table)
+        kept = snapshots(con)
+        history = _history(con, found, kept, min(kept), max(kept))
+        if has_table(con, "ops", "expired_versions", database=LAKE_CATALOG):
+            columns = ", ".join(HISTORY_COLUMNS)
+            history += [dict(zip(HISTORY_COLUMNS, row, strict=True)) for row in con.execute(
+                f"select {columns} from ops.expired_versions where schema_name = ? and "
+                "table_name = ? order by version desc", [found.schema, found.name]).fetchall()
+                if row[0] not in kept]
+    finally:
+        con.close()
+    return sorted(history, key=lambda row: row["version"], reverse=True)[:limit]
+
+
+def expired_before(con: duckdb.DuckDBPyConnection, version: int) -> dt.datetime | None:
+    """When a vacuum expired `version` (None: no vacuum recorded it)."""
+    if not has_table(con, "ops", "expired_versions", database=LAKE_CATALOG):
+        return None
+    row = con.execute("select max(expired_at) from ops.expired_versions where version = ?",
+                      [version]).fetchone()
+    return row[0] if row else None
+
+
+def expired_version_at(con: duckdb.DuckDBPyConnection, found: Table,
+                       time: str) -> int | None:
+    """The last version of the table committed by `time` among those a vacuum expired."""
+    if not has_table(con, "ops", "expired_versions", database=LAKE_CATALOG):
+        return None
+    return con.execute("select max(version) from ops.expired_versions where schema_name = ? "
+                       "and table_name = ? and \"timestamp\" <= ?::timestamp",
+                       [found.schema, found.name, time]).fetchone()[0]  # type: ignore[index]
+
+
+def check_version(con: duckdb.DuckDBPyConnection, found: Table, version: int) -> None:
+    """Raise a one-line UserError unless the table can be read at `version`: it names the
+    table's first version, or the oldest one kept after a vacuum."""
+    kept = snapshots(con)
+    latest = max(kept)
+    if not 0 <= version <= latest:
+        raise UserError(f"version {version} does not exist (the lake's versions are 0.."
+                        f"{latest}; `lakehouse history --table {found}` lists this table's)")
+    lives = _incarnations(con, found)
+    first = lives[0][1]
+    oldest = min(v for v in kept if v >= first) if max(kept) >= first else latest
+    if version < first:
+        raise UserError(f"{found} did not exist before version {first}, its first version"
+                        + (f" (expired by vacuum: the oldest version kept is {oldest})"
+                           if first not in kept else ""))
+    if version not in kept:
+        when = expired_before(con, version)
+        raise UserError(f"version {version} of {found} was expired by vacuum"
+                        + (f" at {when:%Y-%m-%d %H:%M:%S} UTC" if when else "")
+                        + f": its data files are gone; the oldest version kept is {oldest} "
+                        f"(`lakehouse history --table {found}`)")
+    if not any(begin <= version and (ended is None or version < ended)
+               for _, begin, ended in lives):
+        raise UserError(f"{found} did not exist at version {version} (it was dropped; "
+                        f"`lakehouse history --table {found}` lists its versions)")
 
 
 def _runs(con: duckdb.DuckDBPyConnection) -> list[tuple[str, dt.datetime, dt.datetime]]:
@@ -170,10 +288,7 @@ def restore(db: Path, table: str, version: int, force: bool = False) -> dict[str
                 "restoring it alone would lose files or load them twice (exactly-once "
                 "ingestion). Restore silver or gold and let the next run re-apply bronze, or "
                 "pass --force (and restore bronze.ingest_ledger to the same version)")
-        latest = latest_version(con)
-        if not 0 <= version <= latest:
-            raise UserError(f"version {version} does not exist (the lake's versions are 0.."
-                            f"{latest}; `lakehouse history --table {found}` lists this table's)")
+        check_version(con, found, version)
         at = f'{found.schema}."{found.name}" at (version => {int(version)})'
         try:
             then = [r[0] for r in con.execute(f"describe select * from {at}").fetchall()]
@@ -192,8 +307,7 @@ def restore(db: Path, table: str, version: int, force: bool = False) -> dict[str
         con.execute(f"create temp table restored as select * from {at}")
         con.execute("begin")
         # the version's operation in `history` (DuckLake keeps a message per commit)
-        con.execute(f"call {LAKE_CATALOG}.set_commit_message('lakehouse restore', ?)",
-                    [f"RESTORE TABLE {found} TO VERSION {version}"])
+        commit_message(con, "lakehouse restore", f"RESTORE TABLE {found} TO VERSION {version}")
         deleted = con.execute(f'delete from {found.schema}."{found.name}"').fetchone()[0]  # type: ignore[index]
         inserted = con.execute(f'insert into {found.schema}."{found.name}" by name '
                                "select * from temp.restored").fetchone()[0]  # type: ignore[index]
@@ -205,9 +319,12 @@ def restore(db: Path, table: str, version: int, force: bool = False) -> dict[str
         con.close()
 
 
-def changes_sql(table: Table, start: int, end: int) -> str:
+def changes_sql(table: Table, start: int, end: int, rewrites: list[int]) -> str:
+    """The feed between two versions, without the versions that only rewrote files."""
+    skip = f" where snapshot_id not in ({', '.join(map(str, rewrites))})" if rewrites else ""
     return (f"select * from ducklake_table_changes('{LAKE_CATALOG}', '{table.schema}', "
-            f"'{table.name}', {int(start)}, {int(end)}) order by snapshot_id, rowid, change_type")
+            f"'{table.name}', {int(start)}, {int(end)}){skip} "
+            "order by snapshot_id, rowid, change_type")
 
 
 def changes(db: Path, table: str, start: int, end: int | None = None,
@@ -219,12 +336,17 @@ def changes(db: Path, table: str, start: int, end: int | None = None,
     con = connect(db, read_only=True)
     try:
         found = resolve(con, table)
-        latest = latest_version(con)
+        kept = snapshots(con)
+        latest = max(kept)
         end = latest if end is None else end
         if not 0 <= start <= end <= latest:
             raise UserError(f"--from {start} --to {end}: need 0 <= from <= to <= {latest} "
                             "(the latest version)")
-        for _, first, ended in _incarnations(con, found):
+        for version in (start, end):
+            if version not in kept:  # expired by a vacuum: says so, and what is kept
+                check_version(con, found, version)
+        lives = _incarnations(con, found)
+        for _, first, ended in lives:
             last = (ended - 1) if ended is not None else latest
             if first <= end <= last and start < first:
                 raise UserError(
@@ -235,7 +357,10 @@ def changes(db: Path, table: str, start: int, end: int | None = None,
                 break
         else:
             raise UserError(f"{found} did not exist at version {end}")
-        result = con.execute(changes_sql(found, start, end)
+        ids = {table_id for table_id, _, _ in lives}
+        rewrites = [v for v, snapshot in kept.items()
+                    if start <= v <= end and snapshot.is_rewrite(ids)]
+        result = con.execute(changes_sql(found, start, end, rewrites)
                              + (f" limit {int(limit)}" if limit and limit > 0 else ""))
         columns = [d[0] for d in result.description]
         return columns, result.fetchall()
@@ -264,9 +389,41 @@ def published_version(con: duckdb.DuckDBPyConnection) -> int | None:
     return row[0] if row else None
 
 
+EXPIRED_DDL = """create table if not exists ops.expired_versions (
+    schema_name varchar, table_name varchar, version bigint, "timestamp" timestamp,
+    operation varchar, rows_inserted bigint, rows_deleted bigint, run_id varchar,
+    committed_by varchar, expired_at timestamp)"""
+
+
+def _expiring_history(con: duckdb.DuckDBPyConnection, expire: list[int]) -> list[tuple]:
+    """The history rows of the versions about to expire, of every table now in the lake that
+    they changed (what `history` lists as expired once they are gone)."""
+    kept = snapshots(con)
+    ids = {str(i) for v in expire for kind, targets in kept[v].changes.items()
+           if kind != "tables_created" for i in targets}
+    names = {n.replace('"', "") for v in expire
+             for n in kept[v].changes.get("tables_created", [])}
+    tables = con.execute(
+        f"select distinct s.schema_name, t.table_name from {METADATA}.ducklake_table as t "
+        f"join {METADATA}.ducklake_schema as s using (schema_id) "
+        "where (t.table_id::varchar in (select unnest(?)) "
+        "       or s.schema_name || '.' || t.table_name in (select unnest(?))) "
+        "  and (s.schema_name, t.table_name) in (select (schema_name, table_name) "
+        "      from duckdb_tables() where database_name = current_database())",
+        [sorted(ids), sorted(names)]).fetchall()
+    rows = []
+    for schema, name in tables:
+        for row in _history(con, Table(schema, name), kept, min(expire), max(expire)):
+            if row["version"] in expire:
+                rows.append((schema, name, *(row[c] for c in HISTORY_COLUMNS[:-1])))
+    return rows
+
+
 def vacuum(db: Path, older_than: str, dry_run: bool = False) -> dict[str, Any]:
     """VACUUM: expire the versions older than `older_than` (never the latest one nor the one BI
-    reads), then delete the data files no kept version references."""
+    reads), then delete the data files no kept version references. The expired versions'
+    history is kept (`ops.expired_versions`): `history` lists them as expired, as Delta's
+    DESCRIBE HISTORY goes on listing versions whose files VACUUM deleted."""
     require_lake(db)
     con = connect(db)
     try:
@@ -277,8 +434,16 @@ def vacuum(db: Path, older_than: str, dry_run: bool = False) -> dict[str, Any]:
             if r[0] not in keep]
         files = 0
         if expire and not dry_run:
+            rows = _expiring_history(con, expire)
+            con.execute("begin")
+            commit_message(con, "lakehouse vacuum", f"VACUUM: {len(expire)} version(s) expired")
+            con.execute("create schema if not exists ops")
+            con.execute(EXPIRED_DDL)
+            con.executemany("insert into ops.expired_versions values "
+                            "(?, ?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp)", rows)
             con.execute(f"call ducklake_expire_snapshots('{LAKE_CATALOG}', versions => ?)",
                         [expire])
+            con.execute("commit")
         if not dry_run:
             files = len(con.execute(f"call ducklake_cleanup_old_files('{LAKE_CATALOG}', "
                                     "cleanup_all => true)").fetchall())
@@ -300,8 +465,11 @@ def optimize(db: Path) -> dict[str, Any]:
     con = connect(db)
     try:
         before = _data_files(con)
-        con.execute(f"call ducklake_merge_adjacent_files('{LAKE_CATALOG}')")
-        con.execute(f"call ducklake_rewrite_data_files('{LAKE_CATALOG}')")
+        for call in ("ducklake_merge_adjacent_files", "ducklake_rewrite_data_files"):
+            con.execute("begin")
+            commit_message(con, "lakehouse optimize", f"OPTIMIZE ({call})")
+            con.execute(f"call {call}('{LAKE_CATALOG}')")
+            con.execute("commit")
         return {"data_files_before": before, "data_files_after": _data_files(con)}
     finally:
         con.close()

@@ -97,6 +97,13 @@ def test_time_travel_by_version_is_what_the_table_held(lake: Lake) -> None:
     missing = lake.cli("time-travel", "--table", "gold.fct_orders", "--version", "99999",
                        check=False)
     assert missing.returncode != 0 and "does not exist" in missing.stderr
+    # before the table's first version: one line that names it (not dbt's error and SQL)
+    first = history(lake, "gold.fct_orders")[-1]["version"]
+    before = lake.cli("time-travel", "--table", "gold.fct_orders", "--version", str(first - 1),
+                      check=False)
+    assert before.returncode == 1
+    assert before.stderr.strip().splitlines() == [
+        f"lakehouse: gold.fct_orders did not exist before version {first}, its first version"]
 
 
 def test_restore_writes_a_new_version_and_keeps_the_history(lake: Lake) -> None:
@@ -128,6 +135,22 @@ def test_change_feed_holds_what_a_run_changed(lake: Lake) -> None:
     changed = {key for key in first.keys() | second.keys() if first.get(key) != second.get(key)}
     # every order whose row changed is in the feed (order_id is the table's first column)
     assert changed and changed <= {row["order_id"] for row in feed}
+    # publishing rewrote fct_orders' files with deletes (a version that changes no row, as
+    # Delta's OPTIMIZE is dataChange=false): history names it and its run, the feed leaves it out
+    versions = history(lake, "gold.fct_orders")
+    rewrites = [v for v in versions if v["operation"] == "OPTIMIZE"]
+    second_run = lake.one("select run_id from ops.run_history where status = 'success' "
+                          "order by started_at desc limit 1")
+    assert [(v["committed_by"], v["run_id"], v["rows_inserted"], v["rows_deleted"])
+            for v in rewrites if start <= v["version"]] == [
+        ("lakehouse publish", second_run, 0, 0)], versions
+    assert not {row["snapshot_id"] for row in feed} & {v["version"] for v in rewrites}
+    images: dict[tuple, list] = {}
+    for row in feed:
+        if row["change_type"].startswith("update_"):
+            images.setdefault((row["snapshot_id"], row["rowid"]), []).append(
+                {k: v for k, v in row.items() if k != "change_type"})
+    assert not [key for key, pair in images.items() if len(pair) == 2 and pair[0] == pair[1]]
     # a table rebuilt whole by the run: its feed starts at the rebuild
     rebuilt = [v for v in history(lake, "gold.rpt_tpch_q01")
                if v["operation"] == "CREATE OR REPLACE TABLE"]
@@ -155,14 +178,30 @@ def test_vacuum_expires_old_versions_and_keeps_the_others(lake: Lake) -> None:
         lake.table("gold.fct_orders", version["version"])
     gone = lake.cli("time-travel", "--table", "gold.fct_orders", "--version",
                     str(lake.first["version"]), check=False)
-    assert gone.returncode != 0
+    assert gone.returncode == 1 and len(gone.stderr.strip().splitlines()) == 1, gone.stderr
+    assert f"version {lake.first['version']} of gold.fct_orders was expired by vacuum" in \
+        gone.stderr and "the oldest version kept is" in gone.stderr
+    # DESCRIBE HISTORY goes on answering: the kept versions, and the expired ones as expired
+    for table in ("gold.fct_orders", "gold.dim_customer", "silver.customers"):
+        after = history(lake, table)
+        assert [v["version"] for v in after] == sorted((v["version"] for v in after),
+                                                       reverse=True)
+        expired = [v for v in after if v["expired_at"]]
+        assert expired and all(v["version"] not in versions for v in expired), after
+        assert all(v["version"] in versions for v in after if not v["expired_at"])
+        assert expired[-1]["operation"] == "CREATE TABLE" and expired[-1]["rows_inserted"] > 0
+    was = {v["version"]: v for v in kept}
+    assert all(was[v["version"]] == {**v, "expired_at": None}
+               for v in history(lake, "gold.fct_orders") if v["version"] in was)
     assert lake.answer() == lake.second["answer"]
     # the first run's tables live on in the second run's versions until the second run rebuilt
     # them: their files go once every version but the latest and the published one expires
     on_disk = files(lake)
     result = json.loads(lake.cli("vacuum", "--older-than", "0s", "--json").stdout)
     assert result["files_deleted"] > 0
-    assert files(lake) < on_disk
+    # the vacuum's own record of what it expired (ops.expired_versions) is a file more
+    written = {f for f in files(lake) - on_disk if "expired_versions" in f.parts}
+    assert written and files(lake) - written < on_disk
     assert {r[0] for r in lake.sql("select snapshot_id from ducklake_snapshots('lakehouse')")
             } >= {lake.version()}
     assert lake.answer() == lake.second["answer"]
@@ -178,6 +217,26 @@ def test_optimize_compacts_files_and_changes_no_answer(lake: Lake) -> None:
     assert lake.table("gold.fct_orders") == lake.second["fct_orders"]
     # the version before the compaction still reads as it did (merged files keep versions)
     assert lake.table("gold.fct_orders", version) == lake.second["fct_orders"]
+    # the compaction's versions are OPTIMIZE by `lakehouse optimize` in the history of each
+    # table it compacted, and add nothing to its change feed
+    compacted = {int(table_id) for _, changes in lake.sql(
+                     "select snapshot_id, changes from ducklake_snapshots('lakehouse') where "
+                     f"snapshot_id > {version} and author = 'lakehouse optimize'")
+                 for ids in changes.values() for table_id in ids}
+    assert compacted and before > after
+    tables = lake.sql("select distinct s.schema_name || '.' || t.table_name "
+                      "from __ducklake_metadata_lakehouse.ducklake_table as t "
+                      "join __ducklake_metadata_lakehouse.ducklake_schema as s using (schema_id) "
+                      f"where t.end_snapshot is null and t.table_id in {tuple(compacted) * 2}")
+    assert tables
+    for (table,) in tables:
+        optimized = [v for v in history(lake, table) if v["version"] > version]
+        assert optimized and {(v["operation"], v["committed_by"], v["rows_inserted"],
+                               v["rows_deleted"]) for v in optimized} == {
+            ("OPTIMIZE", "lakehouse optimize", 0, 0)}, (table, optimized)
+        feed = json.loads(lake.cli("changes", "--table", table, "--from", str(version + 1),
+                                   "--json").stdout)
+        assert feed == [], table
 
 
 # a BI tool in its own process: attach the lake, read every answer table in one transaction
@@ -228,6 +287,38 @@ def test_bi_reads_one_runs_gold_while_a_run_writes(lake: Lake, tmp_path: Path) -
     assert not odd, ("a reader saw gold of neither run (seconds into the run, what differed): "
                      f"{odd[:3]}; before {before}; after {after}")
     assert answers[0] == before and answers[-1] == after
+
+
+# the README's connection to the lake for a BI tool ("BI reads the lake while it is written")
+LAKE_READER = """
+import duckdb, json, sys
+lake, leak = sys.argv[1:3]
+con = duckdb.connect()
+for sql in (f"attach 'ducklake:sqlite:{lake}' as lake (read_only)",
+            f"set allowed_directories = ['{lake}.files/']",
+            "set enable_external_access = false", "set lock_configuration = true"):
+    con.execute(sql)
+out = {"orders": con.execute("select count(*) from lake.published.fct_orders").fetchone()[0]}
+for name, sql in {"read": "select * from read_csv('/etc/passwd')",
+                  "write": f"copy (select 1) to '{leak}'"}.items():
+    try:
+        con.execute(sql)
+        out[name] = "allowed"
+    except duckdb.Error as error:
+        out[name] = str(error).splitlines()[0]
+print(json.dumps(out))
+"""
+
+
+def test_the_documented_bi_connection_reads_the_lake_and_no_other_file(lake: Lake,
+                                                                       tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-c", LAKE_READER, str(lake.db.resolve()),
+                             str(tmp_path / "leak.csv")], capture_output=True, text=True,
+                            timeout=120, env=lake.env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout)
+    assert out["orders"] == lake.one("select count(*) from published.fct_orders") > 0
+    assert all("file system operations are disabled" in out[p] for p in ("read", "write")), out
 
 
 def test_a_killed_run_leaves_the_lake_at_a_consistent_version(lake: Lake,

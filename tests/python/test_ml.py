@@ -69,8 +69,9 @@ def register_constant_model(wh: Served, tracking_uri: str) -> None:
 
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> Scenario:
-    """Day 0 run (no model yet), a constant champion, two trainings, a run with nothing
-    pending (the new champion scores);
+    """Day 0 run (no model yet), a constant champion, a degenerate challenger (so regularized
+    that it predicts about the base rate for every line: the AUC of a good ranking, no skill),
+    two trainings, a run with nothing pending (the new champion scores);
     the MLflow store beside the warehouse (the scratch environment's MLFLOW_TRACKING_URI)."""
     wh = Served(tmp_path_factory.mktemp("ml"), generated)
     tracking_uri = wh.env["MLFLOW_TRACKING_URI"]
@@ -80,7 +81,9 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> Scena
     # the command once, then the same function in this process (no second MLflow start-up)
     settings = Settings(db=wh.db, landing=wh.landing, generated=generated, serving=wh.serving,
                         mlflow=tracking_uri)
-    trained = [train(wh), asdict(ml.train(settings, log=lambda _: None))]
+    quiet = {"log": lambda _: None}
+    trained = [asdict(ml.train(settings, regularization=1e-9, **quiet)), train(wh),
+               asdict(ml.train(settings, **quiet))]
     rescored = wh.run()  # nothing pending, but a new champion
     return Scenario(wh, tracking_uri, first, trained, rescored)
 
@@ -95,7 +98,7 @@ def test_a_run_before_the_first_training_skips_scoring_with_a_note(scenario: Sce
 
 
 def test_the_model_beats_the_base_rate_on_the_validation_split(scenario: Scenario) -> None:
-    metrics = scenario.trained[0]["metrics"]
+    metrics = scenario.trained[1]["metrics"]
     assert metrics["val_auc"] >= MIN_AUC, metrics
     assert metrics["val_log_loss"] < metrics["base_log_loss"], metrics
     assert metrics["val_brier"] < metrics["base_brier"], metrics
@@ -107,29 +110,46 @@ def test_registering_keeps_every_version_and_the_champion_moves_only_to_a_better
         scenario: Scenario) -> None:
     from mlflow import MlflowClient
 
-    better, same = scenario.trained
-    assert (better["version"], better["champion_before"], better["promoted"]) == (2, 1, True)
+    degenerate, better, same = scenario.trained
+    # it ranks lines as well as a good model, but predicts the base rate: it does not pass the
+    # gate, whatever its AUC against the constant champion's 0.5
+    assert degenerate["metrics"]["val_auc"] > 0.6 and not degenerate["promoted"], degenerate
+    assert degenerate["version"] == 2 and degenerate["champion_before"] == 1
+    assert degenerate["metrics"]["val_log_loss_skill"] < ml.MIN_SKILL
+    assert degenerate["decision"].startswith("no skill"), degenerate["decision"]
+    assert (better["version"], better["champion_before"], better["promoted"]) == (3, 1, True)
+    assert better["metrics"]["val_log_loss"] < better["metrics"]["champion_val_log_loss"]
     # the same data and seed give the same model: not better, so the champion stays
-    assert (same["version"], same["champion_before"], same["promoted"]) == (3, 2, False)
+    assert (same["version"], same["champion_before"], same["promoted"]) == (4, 3, False)
+    assert same["decision"].startswith("its log loss") and "not below the champion" in \
+        same["decision"]
     assert same["metrics"]["val_auc"] == pytest.approx(same["metrics"]["champion_val_auc"])
     client = MlflowClient(scenario.tracking_uri, scenario.tracking_uri)
     name = ml.model_name()
     versions = {int(v.version) for v in client.search_model_versions(f"name = '{name}'")}
-    assert versions == {1, 2, 3}
-    assert int(client.get_model_version_by_alias(name, ml.ALIAS).version) == 2
+    assert versions == {1, 2, 3, 4}
+    assert int(client.get_model_version_by_alias(name, ml.ALIAS).version) == 3
     # the run is tracked with what it read and how it did
     run = client.get_run(better["mlflow_run_id"])
     published = scenario.wh.sql("select run_id from ops.run_history where published "
                                 "order by started_at")[0][0]
     assert run.data.tags["lakehouse.input_run_id"] == better["input_run_id"] == published
     assert run.data.params["features"] == ",".join(ml.FEATURES)
-    assert {"val_auc", "val_log_loss", "base_rate", "base_log_loss"} <= set(run.data.metrics)
+    assert {"val_auc", "val_log_loss", "base_rate", "base_log_loss", "champion_val_log_loss",
+            "val_log_loss_skill"} <= set(run.data.metrics)
+    # the gate's decision and its figures are on the run and the version
+    assert run.data.tags["lakehouse.promoted"] == "true"
+    assert run.data.tags["lakehouse.promotion_decision"] == better["decision"]
+    refused = client.get_run(degenerate["mlflow_run_id"])
+    assert refused.data.tags["lakehouse.promotion_decision"] == degenerate["decision"]
+    assert client.get_model_version(name, "2").tags["promotion_decision"] == \
+        degenerate["decision"]
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"features.json", "calibration.json"} <= artifacts
 
 
 def test_a_new_champion_alone_builds_only_the_scoring(scenario: Scenario) -> None:
-    assert "MLflow's `champion` is version 2: scoring with it" in scenario.rescored.stdout
+    assert "MLflow's `champion` is version 3: scoring with it" in scenario.rescored.stdout
     status, models = scenario.wh.sql("select status, models from ops.run_history "
                                      "order by started_at")[1]
     built = {m["node"] for m in json.loads(models) if m["node"].startswith("model.")}
@@ -141,6 +161,7 @@ def test_lakehouse_run_scores_the_open_lines_with_the_champion_deterministically
     import mlflow.sklearn
 
     wh = scenario.wh
+    champion = scenario.trained[1]["version"]  # the promoted training's
     assert "skipped" not in scenario.rescored.stdout
     query = ("select order_id, line_number, predicted_at, late_probability, model_name, "
              "model_version from gold.pred_late_delivery order by order_id, line_number")
@@ -148,10 +169,10 @@ def test_lakehouse_run_scores_the_open_lines_with_the_champion_deterministically
     open_lines = wh.one("select count(*) from gold.ml_late_delivery_features "
                         "where is_late_delivery is null")
     assert len(scored) == open_lines > 0
-    assert {(row[4], row[5]) for row in scored} == {(ml.model_name(), 2)}
+    assert {(row[4], row[5]) for row in scored} == {(ml.model_name(), champion)}
     # published with the run, for BI tools and the notebook
     assert wh.served("select count(*), min(model_version), max(model_version) "
-                     "from gold.pred_late_delivery") == [(len(scored), 2, 2)]
+                     "from gold.pred_late_delivery") == [(len(scored), champion, champion)]
     # built again from the same model version: the same table, to the last bit
     dbt = Dbt.scratch(wh.root, wh.landing, wh.db, wh.external_db,
                       MLFLOW_TRACKING_URI=scenario.tracking_uri)
@@ -167,7 +188,7 @@ def test_lakehouse_run_scores_the_open_lines_with_the_champion_deterministically
         con.close()
     mlflow.set_tracking_uri(scenario.tracking_uri)
     mlflow.set_registry_uri(scenario.tracking_uri)
-    model = mlflow.sklearn.load_model(f"models:/{ml.model_name()}/2")
+    model = mlflow.sklearn.load_model(f"models:/{ml.model_name()}/{champion}")
     expected = model.predict_proba(features[list(ml.FEATURES)])[:, 1]
     assert [row[3] for row in scored] == pytest.approx(list(expected), rel=1e-12)
 
@@ -241,4 +262,4 @@ def test_the_notebook_runs_on_published_gold(scenario: Scenario, tmp_path: Path,
     assert len(images) == 2  # the revenue trend; calibration and lift
     text = "\n".join(o.get("data", {}).get("text/plain", "") for o in outputs)
     printed = "\n".join(o.get("text", "") for o in outputs)
-    assert "val_auc" in text and f"{ml.model_name()} version 2" in printed
+    assert "val_auc" in text and f"{ml.model_name()} version 3" in printed

@@ -234,6 +234,62 @@ def test_dashboard_in_headless_chromium(published: Served, tmp_path: Path) -> No
     assert shot.exists() and shot.stat().st_size > 100_000  # charts and tables drawn
 
 
+# Each documented way to connect a BI tool to the serving copy (README, "Serving gold to BI
+# tools"), as a BI tool's own process runs it; then a gold read and the file system probes
+BI_CONNECTIONS = {
+    "python": "con = duckdb.connect(path, read_only=True, config={'enable_external_access': "
+              "False, 'lock_configuration': True})",
+    # Superset's SQLAlchemy URI (duckdb-engine)
+    "sqlalchemy": "con = sqlalchemy.create_engine(f'duckdb:///{path}?access_mode=read_only"
+                  "&enable_external_access=false&lock_configuration=true').connect()\n"
+                  "con.execute = lambda sql, e=con.execute: e(sqlalchemy.text(sql))",
+    "sql": "con = duckdb.connect()\n"
+           "for sql in (f\"attach '{path}' as serving (read_only)\", 'use serving', "
+           "'set enable_external_access = false', 'set lock_configuration = true'):\n"
+           "    con.execute(sql)",
+    # the project's own readers (dashboard, notebook, training)
+    "connect_serving": "from lakehouse.publish import connect_serving\n"
+                       "con = connect_serving(pathlib.Path(path))",
+}
+BI_PROBE = """
+import duckdb, json, pathlib, sqlalchemy, sys
+path, leak = sys.argv[1:3]
+{connect}
+out = {{"orders": con.execute("select count(*) from gold.fct_orders").fetchall()[0][0]}}
+for name, sql in {{"read": "select * from read_csv('/etc/passwd')",
+                   "write": f"copy (select 1) to '{{leak}}'",
+                   "attach": f"attach '{{leak}}.duckdb' as other",
+                   "unlock": "set enable_external_access = true"}}.items():
+    try:
+        con.execute(sql)
+        out[name] = "allowed"
+    except Exception as error:
+        out[name] = str(error).splitlines()[0].split(")")[-1].strip()
+        if isinstance(con, sqlalchemy.Connection):
+            con.rollback()  # the failed statement aborted SQLAlchemy's transaction
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("way", BI_CONNECTIONS)
+def test_bi_connections_read_gold_and_no_file_of_the_server(published: Served, tmp_path: Path,
+                                                            way: str) -> None:
+    """Read-only stops writes, not DuckDB's file access: every documented connection turns it
+    off, so a SQL user of a BI tool reads gold and nothing else on the server."""
+    leak = tmp_path / "leak.csv"
+    result = subprocess.run([sys.executable, "-c",
+                             BI_PROBE.format(connect=BI_CONNECTIONS[way]),
+                             str(published.serving / "lakehouse.duckdb"), str(leak)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout)
+    assert out["orders"] == published.served("select count(*) from gold.fct_orders")[0][0] > 0
+    for probe in ("read", "write", "attach"):
+        assert "file system operations are disabled" in out[probe], out
+    assert "configuration has been locked" in out["unlock"], out
+    assert not list(tmp_path.iterdir())
+
+
 def test_tagging_a_new_column_pii_masks_it_on_the_next_publish(published: Served,
                                                                tmp_path: Path) -> None:
     """Only YAML changes: tag dim_customer.comment `pii: true` in a copy of the project; the

@@ -149,6 +149,7 @@ def build_definitions(manifest_file: Path | None = None) -> dg.Definitions:
             run.check()
         except Exception as error:
             if is_transient(error):
+                run.recorder.release()  # the retry, in this process, takes the lock anew
                 raise retry(context, error) from error
             yield from _events(context, manifest, results)  # the failed checks show in the UI
             run.fail(error)  # records the run as failed, raises PipelineError
@@ -208,8 +209,12 @@ def arrival(settings: Settings) -> dg.RunRequest | dg.SkipReason:
     import duckdb
 
     from ..landing import external_rows_pending, pending_files
-    from ..run_history import interrupted_input
+    from ..run_history import interrupted_input, run_in_progress
 
+    if run_in_progress(settings.db):
+        # its builds may have committed what its row in ops.run_history does not list yet:
+        # that is not a killed run's input. What it leaves pending is seen at a later tick
+        return dg.SkipReason("a run is in progress; the landing zone is looked at after it")
     try:
         pending = pending_files(settings.landing, settings.db)
         external = external_rows_pending(settings.db, settings.external_db)
