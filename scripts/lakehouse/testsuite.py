@@ -1,5 +1,5 @@
-"""The test runner (`lakehouse test`): ruff, sqlfluff lint, one end-to-end dbt build on a small
-generated data set, then pytest. Two tiers:
+"""The test runner (`lakehouse test`): ruff, sqlfluff lint, the documentation site built
+strictly, one end-to-end dbt build on a small generated data set, then pytest. Two tiers:
 
 - the full suite (the README's test command, CI): every step, every pytest test;
 - `--fast`, the inner loop (under 5 minutes here): the same lint and end-to-end build (which
@@ -47,6 +47,10 @@ def run_tests(pytest_args: Sequence[str] = (), fast: bool = False,
         steps: list[tuple[str, list[str]]] = [
             ("ruff", [str(bin_dir / "ruff"), "check", "scripts", "tests", "models"]),
             ("sqlfluff lint", [str(bin_dir / "sqlfluff"), "lint", *lint_dirs]),
+            # the documentation site (docs/, mkdocs.yml): no broken link or anchor, no page
+            # left out of the navigation
+            ("mkdocs build --strict", [str(bin_dir / "mkdocs"), "build", "--strict", "--quiet",
+                                       "--site-dir", str(Path(tmp) / "site")]),
         ]
         for name, command in steps:
             log(f"test step: {name}")
