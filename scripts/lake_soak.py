@@ -30,7 +30,7 @@ from pathlib import Path
 
 from lakehouse.bench.pipeline import compare_gold
 from lakehouse.config import PROJECT_DIR
-from lakehouse.generator import deliver, generate
+from lakehouse.sources.generator import deliver, generate
 from lakehouse.warehouse import connect
 
 LAKEHOUSE = Path(sys.executable).parent / "lakehouse"

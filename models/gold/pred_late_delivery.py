@@ -3,7 +3,7 @@ from the registered MLflow model's `champion` version (`lakehouse train` registe
 it). Before the first training there is no champion and the table is empty; `lakehouse run`
 then skips this model altogether, and says so."""
 
-from lakehouse.ml import champion_version
+from lakehouse.ml.training import champion_version
 
 COLUMNS = ("order_id", "line_number", "predicted_at", "as_of_date")
 

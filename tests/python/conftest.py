@@ -11,7 +11,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from lakehouse.generator import generate
+
+from lakehouse.sources.generator import generate
 
 # every process the tests start inherits this variable (the tests pass os.environ on), so the
 # ones still running when the session ends are found by it, killed, and fail the session

@@ -14,10 +14,11 @@ import time
 from pathlib import Path
 
 import pytest
-from lakehouse.bench.ingest import bench_ingest, report
-from lakehouse.generator import rates as r
-from lakehouse.landing import feeds, pending_files
 from warehouse import Warehouse
+
+import lakehouse.sources.generator.rates as r
+from lakehouse.bench.ingest import bench_ingest, report
+from lakehouse.build.landing import feeds, pending_files
 
 BRONZE = ("--select", "path:models/bronze")
 FEEDS = ("full_customer", "full_orders", "full_lineitem", "full_part", "full_supplier",

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from lakehouse.build.databricks import VENV, databricks_dbt
 from lakehouse.cli import main
-from lakehouse.databricks import VENV, databricks_dbt
 from lakehouse.dbt import Dbt
 
 pytestmark = pytest.mark.slow  # installs .venv-databricks on first use (some 30 s)

@@ -17,8 +17,9 @@ from typing import Any
 
 import duckdb
 import pytest
-from lakehouse.generator import deliver, generate
-from lakehouse.generator import rates as r
+
+import lakehouse.sources.generator.rates as r
+from lakehouse.sources.generator import deliver, generate
 
 EPOCH = dt.date(1970, 1, 1)
 CENT = decimal.Decimal("0.01")

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from lakehouse.generator import generate
 from warehouse import Warehouse
+
+from lakehouse.sources.generator import generate
 
 # TPC-H answers at two scale factors and seven days of changes
 pytestmark = pytest.mark.slow

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from lakehouse.generator import rates as r
-from lakehouse.lineage import Lineage, governance_violations, masked_columns
 from test_serving import Served
+
+import lakehouse.sources.generator.rates as r
+from lakehouse.build.lineage import Lineage, governance_violations, masked_columns
 
 # full runs with publication
 pytestmark = pytest.mark.slow

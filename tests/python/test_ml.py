@@ -13,10 +13,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from lakehouse import ml
+from test_serving import LAKEHOUSE, Served
+
 from lakehouse.config import PROJECT_DIR, Settings
 from lakehouse.dbt import Dbt
-from test_serving import LAKEHOUSE, Served
+from lakehouse.ml import training as ml
 
 # lakehouse runs, MLflow, a Jupyter kernel
 pytestmark = pytest.mark.slow

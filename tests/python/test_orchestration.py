@@ -21,18 +21,19 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from lakehouse.bench.pipeline import compare_gold
-from lakehouse.config import PROJECT_DIR
-from lakehouse.orchestration.definitions import (
+from test_docs import CHROMIUM, CHROMIUM_FLAGS, free_port
+from test_serving import LAKEHOUSE, Served
+
+from lakehouse.apps.orchestration.definitions import (
     JOB,
     PUBLISHED,
     STEP,
     WAREHOUSE_TAG,
     build_definitions,
 )
-from lakehouse.pipeline import SCORING_TAG, Run
-from test_docs import CHROMIUM, CHROMIUM_FLAGS, free_port
-from test_serving import LAKEHOUSE, Served
+from lakehouse.bench.pipeline import compare_gold
+from lakehouse.build.pipeline import SCORING_TAG, Run
+from lakehouse.config import PROJECT_DIR
 
 pytestmark = pytest.mark.slow  # dbt builds, a Dagster instance, a server and a browser
 
@@ -76,7 +77,7 @@ def execute(flow: Flow, **config: object) -> dg.ExecuteInProcessResult:
 
 
 def manifest() -> dict:
-    from lakehouse.orchestration.definitions import manifest_path
+    from lakehouse.apps.orchestration.definitions import manifest_path
 
     return json.loads(manifest_path().read_text())
 
@@ -111,7 +112,7 @@ def test_definitions_load_with_every_node_test_and_feed(flow: Flow) -> None:
 def test_one_run_writes_the_warehouse_at_a_time(flow: Flow) -> None:
     """The job's runs carry the warehouse tag; the instance `lakehouse orchestrate` runs on
     queues them so that one runs at a time (the others wait, none is dropped)."""
-    from lakehouse.orchestration.instance import dagster_home
+    from lakehouse.apps.orchestration.instance import dagster_home
 
     [(tag, value)] = WAREHOUSE_TAG.items()
     assert flow.defs.resolve_job_def(JOB).tags[tag] == value

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from lakehouse.generator import rates as r
 from warehouse import Warehouse
+
+import lakehouse.sources.generator.rates as r
 
 DAY1 = "1998-08-03"
 

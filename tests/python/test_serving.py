@@ -15,10 +15,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from lakehouse.config import PROJECT_DIR
-from lakehouse.dbt import Dbt
 from test_docs import CHROMIUM, CHROMIUM_FLAGS, free_port
 from warehouse import Warehouse
+
+from lakehouse.config import PROJECT_DIR
+from lakehouse.dbt import Dbt
 
 # full runs, concurrent readers, Streamlit and Chromium
 pytestmark = pytest.mark.slow
@@ -172,7 +173,7 @@ def published(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> Iter
 def test_dashboard_renders_real_data_in_apptest(published: Served) -> None:
     from streamlit.testing.v1 import AppTest
 
-    app = AppTest.from_file(str(PROJECT_DIR / "scripts" / "lakehouse" / "dashboard.py"),
+    app = AppTest.from_file(str(PROJECT_DIR / "src" / "lakehouse" / "apps" / "dashboard.py"),
                             default_timeout=60).run()
     assert not app.exception
     metrics = {m.label: m.value for m in app.metric}
@@ -248,7 +249,7 @@ BI_CONNECTIONS = {
            "'set enable_external_access = false', 'set lock_configuration = true'):\n"
            "    con.execute(sql)",
     # the project's own readers (dashboard, notebook, training)
-    "connect_serving": "from lakehouse.publish import connect_serving\n"
+    "connect_serving": "from lakehouse.build.publish import connect_serving\n"
                        "con = connect_serving(pathlib.Path(path))",
 }
 BI_PROBE = """
@@ -294,7 +295,7 @@ def test_tagging_a_new_column_pii_masks_it_on_the_next_publish(published: Served
                                                                tmp_path: Path) -> None:
     """Only YAML changes: tag dim_customer.comment `pii: true` in a copy of the project; the
     next publish masks it (the masks come from the tags, not from a list in code)."""
-    from lakehouse.publish import publish
+    from lakehouse.build.publish import publish
 
     assert published.served("select count(*) from governance.column_masks "
                             "where column_name = 'comment'") == [(0,)]

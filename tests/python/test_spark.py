@@ -18,12 +18,13 @@ from typing import Any
 
 import duckdb
 import pytest
-from lakehouse.bench.pipeline import comparable, compare_gold
-from lakehouse.generator import generate
-from lakehouse.warehouse import attach, spark_tables
 from test_gold import QUERIES, answer, same
 from test_silver import ENTITIES, truth_differences
 from warehouse import Warehouse
+
+from lakehouse.bench.pipeline import comparable, compare_gold
+from lakehouse.sources.generator import generate
+from lakehouse.warehouse import attach, spark_tables
 
 pytestmark = pytest.mark.slow  # a JVM and several Spark builds
 

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from lakehouse.config import PROJECT_DIR
 from lakehouse.dbt import Dbt, DbtResult
-from lakehouse.generator import deliver
+from lakehouse.sources.generator import deliver
 from lakehouse.warehouse import connect, target
 
 

@@ -1,6 +1,0 @@
-"""The Dagster code location: `dagster dev -m lakehouse.orchestration.location` (what
-`lakehouse orchestrate` serves). Loading it parses the dbt project when it changed."""
-
-from .definitions import build_definitions
-
-defs = build_definitions()

@@ -1,0 +1,1 @@
+"""Machine learning on gold: training, the model registry's promotion gate (`training`)."""

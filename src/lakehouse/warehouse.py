@@ -1,0 +1,99 @@
+"""The warehouse as the Python around dbt opens it, on either dbt target (`LAKEHOUSE_TARGET`):
+
+- `dev` (the default): one DuckDB file (`LAKEHOUSE_DB`, default `data/lakehouse.duckdb`). A build
+  holds it read-write, so other processes wait for the build (BI tools read the published copy);
+- `lake`: a DuckLake (`LAKEHOUSE_DB`, default `data/lakehouse.ducklake`): a SQLite catalog file
+  and the tables' Parquet data files in `<catalog>.files/` beside it. Every commit is a
+  snapshot (a table version: history, time travel, restore, change feed), and any number of
+  processes read while a build writes.
+
+On the lake the catalog is attached as `lakehouse` (profiles.yml's `database`), so compiled SQL
+and `silver.x`-style names are the same on both targets.
+
+A `spark` target's warehouse (a directory: `warehouse/<schema>.db/<table>/` Parquet files and a
+Derby metastore) is read here through its files: `attach` gives a view per table.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+from lakehouse.errors import ConfigError
+
+TARGETS = ("dev", "lake")
+LAKE_SUFFIX = ".ducklake"
+LAKE_CATALOG = "lakehouse"
+# SQLite in WAL mode lets readers read while the build commits; a writer waits up to a minute
+# for another writer's commit instead of failing at once. No inlining (rows and deletes of
+# small commits kept in catalog tables): flushing them, like overwriting a delete file, replaces
+# catalog rows that a reader of an older version may be about to read (publish.publish_lake)
+LAKE_OPTIONS = "meta_journal_mode 'WAL', meta_busy_timeout 60000, data_inlining_row_limit 0"
+
+
+def target() -> str:
+    """The dbt target the project builds: LAKEHOUSE_TARGET, `dev` when unset."""
+    name = os.environ.get("LAKEHOUSE_TARGET") or "dev"
+    if name not in TARGETS:
+        raise ConfigError(f"LAKEHOUSE_TARGET={name}: not one of {', '.join(TARGETS)}")
+    return name
+
+
+def is_lake(db: Path) -> bool:
+    """Whether `db` names a DuckLake catalog (`*.ducklake`) rather than a DuckDB file."""
+    return db.suffix == LAKE_SUFFIX
+
+
+def data_path(db: Path) -> Path:
+    """Where a DuckLake's data files are: `<catalog>.files/` (DuckLake's own default)."""
+    return db.with_name(db.name + ".files")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def spark_tables(db: Path, schema: str) -> dict[str, str]:
+    """The tables of `schema` in the Spark warehouse directory `db` that hold data files (Spark
+    writes none for a table without rows): name -> a DuckDB relation over its Parquet files."""
+    folder = db / "warehouse" / f"{schema}.db"
+    return {path.name: f"read_parquet({_literal(str(path) + '/**/*.parquet')}, union_by_name = true)"
+            for path in sorted(folder.iterdir() if folder.is_dir() else [])
+            if path.is_dir() and any(path.rglob("*.parquet"))}
+
+
+def attach(con: duckdb.DuckDBPyConnection, db: Path, alias: str,
+           read_only: bool = False) -> None:
+    """Attach the warehouse `db` to `con` as catalog `alias`; a Spark warehouse directory as
+    an in-memory catalog with a view per table (`spark_tables`), whatever `read_only` says."""
+    mode = ", read_only" if read_only else ""
+    if (db / "warehouse").is_dir():
+        con.execute(f"attach ':memory:' as {alias}")
+        for schema in sorted(p.name.removesuffix(".db") for p in (db / "warehouse").glob("*.db")):
+            con.execute(f"create schema {alias}.{schema}")
+            for table, relation in spark_tables(db, schema).items():
+                con.execute(f'create view {alias}.{schema}."{table}" as select * from {relation}')
+    elif is_lake(db):
+        # the catalog records its data path as first given: reach it by the same (real) path
+        db = db.resolve()
+        for extension in ("sqlite", "ducklake"):
+            con.load_extension(extension)
+        con.execute(f"attach {_literal(f'ducklake:sqlite:{db}')} as {alias} "
+                    f"(data_path {_literal(str(data_path(db)) + '/')}, {LAKE_OPTIONS}{mode})")
+    else:
+        con.execute(f"attach {_literal(str(db))} as {alias} ({mode.removeprefix(', ')})"
+                    if read_only else f"attach {_literal(str(db))} as {alias}")
+
+
+def connect(db: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection whose current catalog is the warehouse: the DuckDB file itself (catalog
+    named after the file), or the DuckLake attached as `lakehouse`."""
+    if not is_lake(db):
+        return duckdb.connect(str(db), read_only=read_only)
+    con = duckdb.connect()
+    con.execute("set timezone = 'UTC'")
+    attach(con, db, LAKE_CATALOG, read_only)
+    con.execute(f"use {LAKE_CATALOG}")
+    return con
