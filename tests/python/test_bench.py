@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from lakehouse.bench.pipeline import compare_gold
 from lakehouse.bench.report import memory_bytes
 from lakehouse.config import PROJECT_DIR

@@ -15,9 +15,10 @@ import time
 from pathlib import Path
 
 import pytest
+from test_serving import Served
+
 from lakehouse.bench.pipeline import compare_gold
 from lakehouse.config import PROJECT_DIR
-from test_serving import Served
 
 pytestmark = pytest.mark.slow  # several full runs
 

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from lakehouse.config import PROJECT_DIR
 from test_docs import CHROMIUM, CHROMIUM_FLAGS, free_port
 from test_serving import Served
+
+from lakehouse.config import PROJECT_DIR
 
 # full runs, servers and Chromium
 pytestmark = pytest.mark.slow

@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from lakehouse.config import PROJECT_DIR
 from warehouse import Warehouse
+
+from lakehouse.config import PROJECT_DIR
 
 # every day built once and day by day: a dozen dbt builds
 pytestmark = pytest.mark.slow
