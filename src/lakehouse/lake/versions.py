@@ -220,7 +220,7 @@ def table_history(db: Path, table: str, limit: int | None = None) -> list[dict[s
     return sorted(history, key=lambda row: row["version"], reverse=True)[:limit]
 
 
-def expired_before(con: duckdb.DuckDBPyConnection, version: int) -> dt.datetime | None:
+def when_expired(con: duckdb.DuckDBPyConnection, version: int) -> dt.datetime | None:
     """When a vacuum expired `version` (None: no vacuum recorded it)."""
     if not has_table(con, "ops", "expired_versions", database=LAKE_CATALOG):
         return None
@@ -255,7 +255,7 @@ def check_version(con: duckdb.DuckDBPyConnection, found: Table, version: int) ->
                         + (f" (expired by vacuum: the oldest version kept is {oldest})"
                            if first not in kept else ""))
     if version not in kept:
-        when = expired_before(con, version)
+        when = when_expired(con, version)
         raise UserError(f"version {version} of {found} was expired by vacuum"
                         + (f" at {when:%Y-%m-%d %H:%M:%S} UTC" if when else "")
                         + f": its data files are gone; the oldest version kept is {oldest} "
