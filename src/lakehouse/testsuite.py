@@ -1,15 +1,17 @@
 """The test runner (`lakehouse test`): ruff, sqlfluff lint, the documentation site built
-strictly, one end-to-end dbt build on a small generated data set, then pytest. Two tiers:
+strictly, then pytest. The tiers are folders of tests/:
 
-- the full suite (the README's test command, CI): every step, every pytest test;
-- `--fast`, the inner loop (under 5 minutes here): the same lint and end-to-end build (which
-  runs dbt's unit tests and data tests), and the pytest tests not marked `slow` (the marker is
-  declared in pyproject.toml).
+- `unit`: no dbt build (the generator, configuration errors, settings), seconds;
+- `integration`: a few dbt runs on a small landing zone (bronze, the Debezium decoding, the
+  dbt seam);
+- `e2e`: the proofs and scenarios (silver equals the generator's truth, gold equals TPC-H's
+  answers, on DuckDB, the lake and Spark; PostgreSQL capture; kill -9; poison files; serving,
+  orchestration, machine learning, the benchmark smoke).
 
-The full suite runs on the default target (`dev`, a DuckDB file), then the end-to-end proofs
-(the tests marked `proof` in `LAKE_PROOFS`: silver equals the generator's truth, gold equals
-TPC-H's answers) again on the `lake` target (a DuckLake); `test_lake.py` tests the lake's own
-commands in the first pass.
+The full suite (the README's test command, CI) runs the three tiers in one pytest session, a
+worker per core. `--fast`, the inner loop (under 4 minutes here), runs the lint steps, one
+end-to-end `lakehouse run` of a small generated data set (dbt's unit and data tests included),
+then the unit and integration tiers.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from lakehouse.dbt import Dbt, DbtError
 from lakehouse.errors import PipelineError
 
 SQL_DIRS = ("models", "tests", "analyses", "snapshots")
-LAKE_PROOFS = ("tests/python/test_silver.py", "tests/python/test_gold.py")
+FAST_TIERS = ("tests/unit", "tests/integration")
 
 
 def run_tests(pytest_args: Sequence[str] = (), fast: bool = False,
@@ -60,35 +62,28 @@ def run_tests(pytest_args: Sequence[str] = (), fast: bool = False,
             if subprocess.call(command, cwd=PROJECT_DIR, env=environment) != 0:
                 log(f"test step failed: {name}")
                 return 1
-        log("test step: dbt build on a small data set (sf=0.01, 3 days)")
-        settings = Settings(db=Path(tmp) / "warehouse.duckdb", landing=Path(tmp) / "landing",
-                            generated=Path(tmp) / "generated")
-        generate_if_needed(settings.generated, 0.01, 3, 42, log=log)
-        deliver(settings.generated, settings.landing)
-        saved = dict(os.environ)
-        try:
-            run_pipeline(settings, docs=False, log=log)
-        except (PipelineError, DbtError) as error:
-            log(f"test step failed: dbt build: {error}")
-            return 1
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
-    tier = ["-m", "not slow"] if fast else []
+        if fast:
+            log("test step: lakehouse run on a small data set (sf=0.01, 3 days)")
+            settings = Settings(db=Path(tmp) / "warehouse.duckdb", landing=Path(tmp) / "landing",
+                                generated=Path(tmp) / "generated")
+            generate_if_needed(settings.generated, 0.01, 3, 42, log=log)
+            deliver(settings.generated, settings.landing)
+            saved = dict(os.environ)
+            try:
+                run_pipeline(settings, docs=False, log=log)
+            except (PipelineError, DbtError) as error:
+                log(f"test step failed: lakehouse run: {error}")
+                return 1
+            finally:
+                os.environ.clear()
+                os.environ.update(saved)
     # one pytest worker per core (pytest-xdist), a test file per worker: a file's module
     # fixtures (its warehouses) are built once; `-- -n 0` runs in one process
     workers = ["-n", "auto", "--dist", "loadfile"]
-    log(f"test step: pytest{' (fast tier: not slow)' if fast else ''}, a worker per core")
-    status = subprocess.call([str(bin_dir / "pytest"), *workers, *tier, *pytest_args],
-                             cwd=PROJECT_DIR)
-    if status != 0 or fast or pytest_args:  # the lake pass belongs to the whole suite
-        return status
-    log("test step: the end-to-end proofs again on the lake target (LAKEHOUSE_TARGET=lake)")
-    # by warehouse rather than by file (the tests mark their module warehouses with
-    # xdist_group): the silver proofs' two warehouses build on both workers at once
-    return subprocess.call([str(bin_dir / "pytest"), "-n", "auto", "--dist", "loadgroup",
-                            "-m", "proof", *LAKE_PROOFS],
-                           cwd=PROJECT_DIR, env={**os.environ, "LAKEHOUSE_TARGET": "lake"})
+    tiers = list(FAST_TIERS) if fast else []
+    log(f"test step: pytest {' '.join(tiers) or 'tests (every tier)'}, a worker per core")
+    return subprocess.call([str(bin_dir / "pytest"), *workers, *tiers, *pytest_args],
+                           cwd=PROJECT_DIR)
 
 
 def cmd_test(args: argparse.Namespace) -> int:
@@ -97,12 +92,13 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("test", help="the full test suite (ruff, sqlfluff, dbt build, pytest)",
-                       description="Run ruff, sqlfluff lint, dbt build on a small generated "
-                       "data set, then pytest (extra arguments go to pytest).")
+    p = sub.add_parser("test", help="the full test suite (ruff, sqlfluff, mkdocs, pytest)",
+                       description="Run ruff, sqlfluff lint, the docs site strictly, then "
+                       "pytest over tests/unit, tests/integration and tests/e2e (extra "
+                       "arguments go to pytest).")
     p.add_argument("--fast", action="store_true",
-                   help="the inner-loop tier (under 5 minutes): lint, the end-to-end build, "
-                        "and the pytest tests not marked slow")
+                   help="the inner loop (under 4 minutes): lint, one lakehouse run on a small "
+                        "data set, and the unit and integration tiers")
     p.add_argument("pytest_args", nargs="*",
                    help="arguments passed to pytest, after `--` (e.g. -- -k bronze -x)")
     p.set_defaults(func=cmd_test)

@@ -13,14 +13,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_serving import LAKEHOUSE, Served
+from warehouse import LAKEHOUSE, Served
 
 from lakehouse.config import PROJECT_DIR, Settings
 from lakehouse.dbt import Dbt
 from lakehouse.ml import training as ml
 
 # lakehouse runs, MLflow, a Jupyter kernel
-pytestmark = pytest.mark.slow
 
 # The source's only signal (TPC-H: commit 30-90 days after the order, shipped 1-121 days after
 # it, delivered 1-30 days after shipping) lets a model reach a validation AUC of about 0.68, on

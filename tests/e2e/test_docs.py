@@ -4,24 +4,16 @@ the landing sources to the exposures."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, CHROMIUM_FLAGS, free_port
 from warehouse import Warehouse
 
 # a full build, docs generate and Chromium
-pytestmark = pytest.mark.slow
-
-CHROMIUM = "/usr/bin/chromium"
-# headless flags for this closed network (no background connections), root, no GPU
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"]
-
 
 @pytest.fixture(scope="module")
 def docs(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> Path:
@@ -65,12 +57,6 @@ def test_lineage_runs_from_landing_sources_to_exposures(docs: Path) -> None:
         manifest, "exposure.lakehouse.lakehouse_tour_notebook")
     catalog = json.loads((docs / "catalog.json").read_text())
     assert "model.lakehouse.fct_order_line" in catalog["nodes"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_docs_site_loads_in_headless_chromium(docs: Path, tmp_path: Path) -> None:

@@ -10,9 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_serving import Served
-
-pytestmark = pytest.mark.slow  # several full runs with publication
+from warehouse import Served
 
 
 def last_run(wh: Served) -> dict:

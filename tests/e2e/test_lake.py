@@ -1,7 +1,11 @@
 """The `lake` target (a DuckLake: SQLite catalog, Parquet data files): Delta's table versions as
 commands (history, time travel by version, restore, the change feed, vacuum, optimize), BI
-reading the lake while a run writes it, and a killed run leaving a consistent lake. One lake,
-one scenario in the order of the tests (each leaves it as the next expects)."""
+reading the lake while a run writes it, and a killed run leaving a consistent lake; and the
+proofs where the lake differs from a DuckDB file (storage, the incremental strategies' writes):
+TPC-H's answers on day 0, and after every day, silver equal to the generator's truth and gold
+reconciled with it (the day-by-day and one-run proofs of every batching run on DuckDB, in
+test_silver.py and test_gold.py). One lake, one scenario in the order of the tests (each leaves
+it as the next expects)."""
 
 from __future__ import annotations
 
@@ -15,14 +19,12 @@ import time
 from pathlib import Path
 
 import pytest
-from test_serving import Served
+from oracles import ENTITIES, QUERIES, gold_reconciliation, report_mismatches, truth_differences
+from warehouse import LAKEHOUSE, Served
 
 from lakehouse.bench.pipeline import compare_gold
 from lakehouse.config import PROJECT_DIR
 
-pytestmark = pytest.mark.slow  # several full runs
-
-LAKEHOUSE = Path(sys.executable).parent / "lakehouse"
 # what BI reads, per published view: its rows and a checksum of their values
 ANSWER_TABLES = ("fct_orders", "fct_order_line", "dim_customer", "mart_sales_daily")
 ANSWER = " union all ".join(
@@ -55,7 +57,8 @@ def lake(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> Lake:
     lake.deliver(0)
     lake.run()
     lake.first = {"version": lake.version(), "fct_orders": lake.table("gold.fct_orders"),
-                  "answer": lake.answer()}
+                  "answer": lake.answer(),
+                  "tpch": {q: lake.sql(f"select * from gold.rpt_tpch_q{q:02d}") for q in QUERIES}}
     time.sleep(2)  # a gap between the two runs' versions, for vacuum
     lake.gap = time.time()
     time.sleep(1)
@@ -86,6 +89,11 @@ def test_every_run_records_versions_with_its_run(lake: Lake) -> None:
     second = [v for v in versions if v["run_id"] == runs[1]]
     assert second and sum(v["rows_inserted"] for v in second) > 0
     assert sum(v["rows_deleted"] for v in second) > 0
+
+
+def test_tpch_reports_on_day_0_equal_published_answers(lake: Lake) -> None:
+    assert {q: wrong for q, rows in lake.first["tpch"].items()
+            if (wrong := report_mismatches(0.01, q, rows))} == {}
 
 
 def test_time_travel_by_version_is_what_the_table_held(lake: Lake) -> None:
@@ -352,3 +360,21 @@ def test_a_killed_run_leaves_the_lake_at_a_consistent_version(lake: Lake,
     compared = compare_gold(lake.db, dev.db)
     assert len(compared) > 10
     assert all(c["only_ours"] == c["only_baseline"] == 0 for c in compared.values()), compared
+
+
+@pytest.fixture(scope="module")
+def every_day(lake: Lake) -> Lake:
+    """The lake after all the above, with the remaining days delivered and run."""
+    lake.deliver()
+    lake.run()
+    return lake
+
+
+@pytest.mark.parametrize("entity", ENTITIES)
+def test_silver_equals_truth_after_every_day(every_day: Lake, entity: str) -> None:
+    assert truth_differences(every_day, entity) == {"current": ([], []), "history": ([], [])}
+
+
+def test_gold_reconciles_with_silver_and_truth_after_every_day(every_day: Lake) -> None:
+    assert {name: pair for name, pair in gold_reconciliation(every_day).items()
+            if pair[0] != pair[1]} == {}

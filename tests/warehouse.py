@@ -4,7 +4,10 @@ real project (as a user would run it)."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +62,39 @@ class Warehouse:
 
     def one(self, query: str) -> Any:
         return self.sql(query)[0][0]
+
+
+
+LAKEHOUSE = Path(sys.executable).parent / "lakehouse"
+
+
+class Served(Warehouse):
+    """A warehouse built as a user builds it, by `lakehouse run` (a child process), which
+    publishes gold to its own serving directory (LAKEHOUSE_SERVING)."""
+
+    @property
+    def serving(self) -> Path:
+        return self.root / "serving"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**super().env, "LAKEHOUSE_SERVING": str(self.serving)}
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run([str(LAKEHOUSE), "run", "--no-docs", *args], cwd=PROJECT_DIR,
+                                env=self.env, capture_output=True, text=True)
+        if check and result.returncode != 0:
+            raise AssertionError(result.stdout[-4000:] + result.stderr[-2000:])
+        return result
+
+    def served(self, query: str) -> list[tuple]:
+        """Query the serving copy from a new process, as a BI tool would (within one process
+        DuckDB would hand back an instance already open on the previous file)."""
+        code = ("import duckdb, json, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
+                "print(json.dumps(con.execute(sys.argv[2]).fetchall(), default=str))")
+        out = subprocess.run([sys.executable, "-c", code, str(self.serving / "lakehouse.duckdb"),
+                              query], capture_output=True, text=True, check=True).stdout
+        return [tuple(row) for row in json.loads(out)]
 
 
 def project_copy(dest: Path, columns: dict[str, list[dict[str, Any]]],

@@ -154,7 +154,6 @@ def test_every_encoding_decodes_exactly_line_by_line(project: Path, tmp_path: Pa
     assert wh.one("select o_ts from silver.orders_history where order_id = 4") == AT
 
 
-@pytest.mark.slow
 def test_undecodable_value_is_rescued_and_counted_never_a_silent_null(project: Path,
                                                                       tmp_path: Path) -> None:
     wh = Warehouse(tmp_path, project_dir=project)
@@ -181,7 +180,6 @@ def test_undecodable_value_is_rescued_and_counted_never_a_silent_null(project: P
     assert wh.sql("select order_id from silver.orders order by 1") == [(1,), (3,)]
 
 
-@pytest.mark.slow
 def test_sequence_by_mysql_and_sqlserver_positions(project: Path, tmp_path: Path) -> None:
     wh = Warehouse(tmp_path, project_dir=project)
     customer = {"c_custkey": 1, "c_nationkey": 1, "c_mktsegment": "BUILDING"}

@@ -19,8 +19,6 @@ from lakehouse.build.databricks import VENV, databricks_dbt
 from lakehouse.cli import main
 from lakehouse.dbt import Dbt
 
-pytestmark = pytest.mark.slow  # installs .venv-databricks on first use (some 30 s)
-
 # a Python model over a DuckDB relation (scores with MLflow in dbt's process): DuckDB only
 DUCKDB_ONLY = {"model.lakehouse.pred_late_delivery"}
 # the strategies that delete on DuckDB and overwrite on Spark: one Delta statement on Databricks

@@ -16,13 +16,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_docs import CHROMIUM, CHROMIUM_FLAGS, free_port
-from test_serving import Served
+from browser import CHROMIUM, CHROMIUM_FLAGS, free_port
+from warehouse import Served
 
 from lakehouse.config import PROJECT_DIR
 
 # full runs, servers and Chromium
-pytestmark = pytest.mark.slow
 
 LAKEHOUSE = Path(sys.executable).parent / "lakehouse"
 

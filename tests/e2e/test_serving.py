@@ -15,43 +15,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_docs import CHROMIUM, CHROMIUM_FLAGS, free_port
-from warehouse import Warehouse
+from browser import CHROMIUM, CHROMIUM_FLAGS, free_port
+from warehouse import LAKEHOUSE, Served
 
 from lakehouse.config import PROJECT_DIR
 from lakehouse.dbt import Dbt
 
 # full runs, concurrent readers, Streamlit and Chromium
-pytestmark = pytest.mark.slow
-
-LAKEHOUSE = Path(sys.executable).parent / "lakehouse"
-
-
-class Served(Warehouse):
-    @property
-    def serving(self) -> Path:
-        return self.root / "serving"
-
-    @property
-    def env(self) -> dict[str, str]:
-        return {**super().env, "LAKEHOUSE_SERVING": str(self.serving)}
-
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([str(LAKEHOUSE), "run", "--no-docs", *args], cwd=PROJECT_DIR,
-                                env=self.env, capture_output=True, text=True)
-        if check and result.returncode != 0:
-            raise AssertionError(result.stdout[-4000:] + result.stderr[-2000:])
-        return result
-
-    def served(self, query: str) -> list[tuple]:
-        """Query the serving copy from a new process, as a BI tool would (within one process
-        DuckDB would hand back an instance already open on the previous file)."""
-        code = ("import duckdb, json, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
-                "print(json.dumps(con.execute(sys.argv[2]).fetchall(), default=str))")
-        out = subprocess.run([sys.executable, "-c", code, str(self.serving / "lakehouse.duckdb"),
-                              query], capture_output=True, text=True, check=True).stdout
-        return [tuple(row) for row in json.loads(out)]
-
 
 @pytest.fixture
 def wh(tmp_path: Path, generated: Path) -> Served:

@@ -10,48 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from oracles import ENTITIES, differences, truth, truth_differences
 from warehouse import Warehouse
 
 from lakehouse.config import PROJECT_DIR
 
-# every day built once and day by day: a dozen dbt builds
-pytestmark = pytest.mark.slow
-PROOF = pytest.mark.proof  # run again on the lake target (testsuite.py)
-
 NOT_GOLD = ("--exclude", "path:models/gold")
 
-# truth table -> (silver current table, silver history table, truth column -> silver column):
-# the specification of silver's names (the README's), kept here as the oracle; which entities
-# silver has is the manifest's (test_every_silver_entity_is_checked_against_truth)
-ENTITIES = {
-    "customer": ("customers", "customers_history", {
-        "c_custkey": "customer_id", "c_name": "customer_name", "c_address": "address",
-        "c_nationkey": "nation_id", "c_phone": "phone", "c_acctbal": "account_balance",
-        "c_mktsegment": "market_segment", "c_comment": "comment"}),
-    "orders": ("orders", "orders_history", {
-        "o_orderkey": "order_id", "o_custkey": "customer_id", "o_orderstatus": "order_status",
-        "o_totalprice": "total_price", "o_orderdate": "order_date",
-        "o_orderpriority": "order_priority", "o_clerk": "clerk", "o_shippriority": "ship_priority",
-        "o_comment": "comment"}),
-    "lineitem": ("order_lines", "order_lines_history", {
-        "l_orderkey": "order_id", "l_linenumber": "line_number", "l_partkey": "part_id",
-        "l_suppkey": "supplier_id", "l_quantity": "quantity", "l_extendedprice": "extended_price",
-        "l_discount": "discount", "l_tax": "tax", "l_returnflag": "return_flag",
-        "l_linestatus": "line_status", "l_shipdate": "ship_date", "l_commitdate": "commit_date",
-        "l_receiptdate": "receipt_date", "l_shipinstruct": "ship_instructions",
-        "l_shipmode": "ship_mode", "l_comment": "comment"}),
-    "part": ("parts", "parts_history", {
-        "p_partkey": "part_id", "p_name": "part_name", "p_mfgr": "manufacturer",
-        "p_brand": "brand", "p_type": "part_type", "p_size": "size", "p_container": "container",
-        "p_retailprice": "retail_price", "p_comment": "comment"}),
-    "supplier": ("suppliers", "suppliers_history", {
-        "s_suppkey": "supplier_id", "s_name": "supplier_name", "s_address": "address",
-        "s_nationkey": "nation_id", "s_phone": "phone", "s_acctbal": "account_balance",
-        "s_comment": "comment"}),
-    "partsupp": ("part_suppliers", "part_suppliers_history", {
-        "ps_partkey": "part_id", "ps_suppkey": "supplier_id", "ps_availqty": "available_quantity",
-        "ps_supplycost": "supply_cost", "ps_comment": "comment"}),
-}
 RULE_TO_EXPECTATION = {
     "negative_quantity": "positive_quantity",
     "unknown_ship_mode": "valid_ship_mode",
@@ -78,50 +43,11 @@ def day_by_day(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> War
     return wh
 
 
-# the lake pass distributes by these groups (--dist loadgroup): each warehouse is built once,
-# on one worker, and the two build side by side
-ONE_RUN = pytest.mark.xdist_group("silver_one_run")
-DAY_BY_DAY = pytest.mark.xdist_group("silver_day_by_day")
-
-
-@pytest.fixture(params=[pytest.param("one_run", marks=ONE_RUN),
-                        pytest.param("day_by_day", marks=DAY_BY_DAY)])
+@pytest.fixture(params=["one_run", "day_by_day"])
 def wh(request: pytest.FixtureRequest) -> Warehouse:
     return request.getfixturevalue(request.param)
 
 
-def truth(wh: Warehouse, name: str) -> str:
-    return f"'{wh.generated}/truth/{name}'"
-
-
-def differences(wh: Warehouse, expected: str, actual: str) -> tuple[list, list]:
-    missing = wh.sql(f"select * from ({expected}) except all select * from ({actual})")
-    extra = wh.sql(f"select * from ({actual}) except all select * from ({expected})")
-    return missing[:5], extra[:5]
-
-
-def truth_differences(wh: Warehouse, entity: str) -> dict[str, tuple[list, list]]:
-    """What silver's current state (less the rule breakers) and history of `entity` miss and add
-    against the truth's final state and history."""
-    table, history, columns = ENTITIES[entity]
-    current = (f"select {', '.join(f'{t} as {s}' for t, s in columns.items())} "
-               f"from {truth(wh, f'final/{entity}.parquet')}")
-    if entity == "lineitem":
-        current += (f" where (l_orderkey, l_linenumber) not in (select (l_orderkey, l_linenumber)"
-                    f" from {truth(wh, 'rule_violations.parquet')})")
-    validity = ["valid_from", "valid_to", "is_deleted"]
-    versions = (f"select {', '.join([f'{t} as {s}' for t, s in columns.items()] + validity)} "
-                f"from {truth(wh, f'history/{entity}.parquet')}")
-    return {
-        "current": differences(wh, current,
-                               f"select {', '.join(columns.values())} from silver.{table}"),
-        "history": differences(wh, versions, f"select {', '.join([*columns.values(), *validity])}"
-                                             f" from silver.{history}"),
-    }
-
-
-@PROOF
-@ONE_RUN
 def test_every_silver_entity_is_checked_against_truth(one_run: Warehouse) -> None:
     """The entities these tests compare with the truth are the project's: every silver history
     model, its current-state model, and the landing table it is fed from (its truth table)."""
@@ -143,14 +69,12 @@ def test_every_silver_entity_is_checked_against_truth(one_run: Warehouse) -> Non
                      in ENTITIES.items()}
 
 
-@PROOF
 @pytest.mark.parametrize("entity", ENTITIES)
 def test_current_state_equals_truth_except_rule_breakers(wh: Warehouse, entity: str) -> None:
     assert truth_differences(wh, entity)["current"] == ([], [])
     assert wh.one(f"select count(*) from silver.{ENTITIES[entity][0]}") > 0
 
 
-@PROOF
 def test_quarantine_holds_exactly_the_rule_breakers_with_expectation_names(wh: Warehouse) -> None:
     violations = wh.sql(f"select l_orderkey, l_linenumber, rule "
                         f"from {truth(wh, 'rule_violations.parquet')}")
@@ -169,7 +93,6 @@ def test_quarantine_holds_exactly_the_rule_breakers_with_expectation_names(wh: W
                   ) == 0
 
 
-@PROOF
 @pytest.mark.parametrize("entity", ENTITIES)
 def test_history_equals_truth_history(wh: Warehouse, entity: str) -> None:
     assert truth_differences(wh, entity)["history"] == ([], [])
@@ -180,8 +103,6 @@ def compiled(wh: Warehouse, sql: str) -> str:
     return (result.output or "").strip()
 
 
-@PROOF
-@ONE_RUN
 def test_as_of_equals_truth_state_at_several_times(one_run: Warehouse) -> None:
     wh = one_run
     deletes = wh.sql(f"select valid_from from {truth(wh, 'history/customer.parquet')} "
@@ -207,8 +128,6 @@ def test_as_of_equals_truth_state_at_several_times(one_run: Warehouse) -> None:
             assert differences(wh, expected, sql) == ([], []), (entity, at)
 
 
-@PROOF
-@ONE_RUN
 def test_dq_results_count_the_injected_defects(one_run: Warehouse) -> None:
     wh = one_run
     failed = dict(wh.sql("select expectation_name, sum(failed_rows) from "
@@ -226,8 +145,6 @@ def fingerprint(wh: Warehouse, tables: list[str]) -> dict[str, tuple]:
     return {t: wh.sql(f"select count(*), sum(hash(t)) from silver.{t} as t")[0] for t in tables}
 
 
-@PROOF
-@DAY_BY_DAY
 def test_rerun_without_new_data_changes_nothing(day_by_day: Warehouse) -> None:
     tables = [t for e in ENTITIES.values() for t in e[:2]]
     tables += ["web_events", "quarantine_order_lines"]
@@ -269,7 +186,6 @@ def test_expectation_actions_warn_and_fail(tmp_path: Path, generated: Path) -> N
     assert wh.one("select count(*) from silver.order_lines where quantity <= 0") == 0
 
 
-@ONE_RUN
 def test_time_travel_command_prints_the_state(one_run: Warehouse) -> None:
     result = subprocess.run(
         [str(Path(sys.executable).parent / "lakehouse"), "time-travel", "--table",

@@ -19,13 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from oracles import ENTITIES
 from postgres import Postgres, postgres_bin
-from test_silver import ENTITIES
 from warehouse import Warehouse, project_copy
 
+# a PostgreSQL server and the Debezium JVM
 pytestmark = [
-    # a PostgreSQL server and the Debezium JVM
-    pytest.mark.slow,
     # CI (and scripts/bootstrap.sh test as root) installs Debian's postgresql: there it must run
     pytest.mark.skipif(postgres_bin() is None and not os.environ.get("CI"),
                        reason="PostgreSQL is not installed (Debian package postgresql)"),

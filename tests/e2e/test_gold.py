@@ -11,23 +11,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from oracles import QUERIES, answer, gold_reconciliation, same
 from warehouse import Warehouse
 
 from lakehouse.sources.generator import generate
 
-# TPC-H answers at two scale factors and seven days of changes
-pytestmark = pytest.mark.slow
-PROOF = pytest.mark.proof  # run again on the lake target (testsuite.py)
 
-QUERIES = (1, 3, 4, 5, 6, 10, 12, 14, 18)
-
-
-# the lake pass distributes by these groups (--dist loadgroup): each warehouse built once
-SEVEN_DAYS = pytest.mark.xdist_group("gold_seven_days")
-
-
-@pytest.fixture(scope="module", params=[
-    pytest.param(sf, marks=pytest.mark.xdist_group(f"gold_day0_sf{sf}")) for sf in (0.01, 0.1)])
+@pytest.fixture(scope="module", params=[0.01, 0.1])
 def day0(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple:
     """Day-0 data only (zero change days), built through gold."""
     sf = request.param
@@ -39,27 +29,6 @@ def day0(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     return sf, wh
 
 
-def answer(sf: float, query: int) -> tuple[list[str], list[list[str]]]:
-    con = duckdb.connect()
-    con.load_extension("tpch")
-    text = con.execute("select answer from tpch_answers() where query_nr = ? and scale_factor = ?",
-                       [query, sf]).fetchone()[0]
-    lines = [line for line in text.splitlines() if line]
-    return lines[0].split("|"), [line.split("|") for line in lines[1:]]
-
-
-def same(expected: str, actual: object) -> bool:
-    """Exact on keys and text, to the cent on money and other decimals."""
-    if actual is None:
-        return expected in ("", "NULL")
-    if isinstance(actual, (float, decimal.Decimal)):
-        return round(decimal.Decimal(expected), 2) == round(decimal.Decimal(str(actual)), 2)
-    if isinstance(actual, dt.date):
-        return expected == actual.isoformat()
-    return expected == str(actual)
-
-
-@PROOF
 @pytest.mark.parametrize("query", QUERIES)
 def test_tpch_reports_equal_published_answers(day0: tuple, query: int) -> None:
     sf, wh = day0
@@ -83,31 +52,9 @@ def seven_days(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> War
     return wh
 
 
-@PROOF
-@SEVEN_DAYS
 def test_fact_totals_reconcile_with_silver_and_truth(seven_days: Warehouse) -> None:
-    wh = seven_days
-    fact = wh.sql("select count(*), sum(quantity), sum(extended_price), sum(net_revenue) "
-                  "from gold.fct_order_line")[0]
-    silver = wh.sql("select count(*), sum(quantity), sum(extended_price), "
-                    "sum(extended_price * (1 - discount)) from silver.order_lines")[0]
-    assert fact == silver
-    truth = wh.generated / "truth"
-    live = wh.sql(f"""
-        select count(*), sum(l_extendedprice * (1 - l_discount))
-        from '{truth}/final/lineitem.parquet'
-        where (l_orderkey, l_linenumber) not in
-            (select (l_orderkey, l_linenumber) from '{truth}/rule_violations.parquet')""")[0]
-    assert (fact[0], fact[3]) == live
-    orders = wh.sql("select count(*), sum(total_price) from gold.fct_orders")[0]
-    assert orders == wh.sql(f"select count(*), sum(o_totalprice) from '{truth}/final/orders.parquet'")[0]
-    mart = wh.sql("select sum(orders), sum(order_lines), sum(units), sum(net_revenue) "
-                  "from gold.mart_sales_daily")[0]
-    assert mart[1:] == (fact[0], fact[1], fact[3])
-    lifetime = wh.sql("select sum(orders), sum(net_revenue) from gold.mart_customer_lifetime")[0]
-    assert lifetime == wh.sql("select count(*), sum(net_revenue) from gold.fct_orders "
-                              "where customer_id in (select customer_id from gold.dim_customer "
-                              "where is_current)")[0]
+    assert {name: pair for name, pair in gold_reconciliation(seven_days).items()
+            if pair[0] != pair[1]} == {}
 
 
 def _event(table: str, op: str, lsn: int, ts: str, before: dict | None, after: dict | None) -> str:
@@ -165,8 +112,6 @@ def test_point_in_time_join_picks_the_version_valid_at_the_order_date(tmp_path: 
         (new_segment,)]
 
 
-@PROOF
-@SEVEN_DAYS
 def test_deletes_and_updates_reach_the_facts(seven_days: Warehouse) -> None:
     wh = seven_days
     assert wh.one("select count(*) from gold.fct_order_line where (order_id, line_number) not in "

@@ -81,7 +81,6 @@ def reference(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> Ware
     return wh
 
 
-@pytest.mark.slow
 def test_poison_files_never_block_a_feed(reference: Warehouse, tmp_path: Path,
                                         generated: Path) -> None:
     wh = Warehouse(tmp_path, generated)

@@ -13,13 +13,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_serving import Served
+from warehouse import Served
 
 import lakehouse.sources.generator.rates as r
 from lakehouse.build.lineage import Lineage, governance_violations, masked_columns
 
 # full runs with publication
-pytestmark = pytest.mark.slow
 
 LAKEHOUSE = Path(sys.executable).parent / "lakehouse"
 PII_FIELDS = {"customer": ("c_name", "c_address", "c_phone"),

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from test_docs import CHROMIUM, CHROMIUM_FLAGS, free_port
-from test_serving import LAKEHOUSE, Served
+from browser import CHROMIUM, CHROMIUM_FLAGS, free_port
+from warehouse import LAKEHOUSE, Served
 
 from lakehouse.apps.orchestration.definitions import (
     JOB,
@@ -34,8 +34,6 @@ from lakehouse.apps.orchestration.definitions import (
 from lakehouse.bench.pipeline import compare_gold
 from lakehouse.build.pipeline import SCORING_TAG, Run
 from lakehouse.config import PROJECT_DIR
-
-pytestmark = pytest.mark.slow  # dbt builds, a Dagster instance, a server and a browser
 
 
 class Flow(Served):

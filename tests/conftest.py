@@ -21,13 +21,16 @@ SESSION_MARK = "LAKEHOUSE_TEST_SESSION"
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     os.environ[SESSION_MARK] = uuid.uuid4().hex
+    # dbt's debug log file (logs/dbt.log) costs a tenth of a build's time at this size, and no
+    # test reads it: a failing dbt command's own output is in the test's failure message
+    os.environ.setdefault("DBT_LOG_LEVEL_FILE", "none")
 
 
 # the longest test files first: with a worker per core (pytest-xdist, a file per worker) the
 # suite ends when its last file does, so a long file must not start last
-LONGEST_FIRST = ("test_silver", "test_spark", "test_serving", "test_lake", "test_orchestration",
-                 "test_bronze", "test_gold", "test_operator", "test_ml", "test_bench", "test_increments",
-                 "test_poison", "test_governance")
+LONGEST_FIRST = ("test_spark", "test_silver", "test_lake", "test_serving", "test_orchestration",
+                 "test_gold", "test_bronze_runs", "test_operator", "test_increments", "test_ml",
+                 "test_poison", "test_bench", "test_capture", "test_governance")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

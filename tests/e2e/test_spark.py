@@ -18,15 +18,12 @@ from typing import Any
 
 import duckdb
 import pytest
-from test_gold import QUERIES, answer, same
-from test_silver import ENTITIES, truth_differences
+from oracles import ENTITIES, QUERIES, report_mismatches, truth_differences
 from warehouse import Warehouse
 
 from lakehouse.bench.pipeline import comparable, compare_gold
 from lakehouse.sources.generator import generate
 from lakehouse.warehouse import attach, spark_tables
-
-pytestmark = pytest.mark.slow  # a JVM and several Spark builds
 
 # written by the run, not by the data: differ between any two builds
 VOLATILE = {"_ingested_at", "_run_id", "run_id", "loaded_at", "first_seen_at", "quarantined_at",
@@ -173,17 +170,9 @@ def test_day0_bronze_equals_duckdb(engines: tuple[SparkWarehouse, Warehouse]) ->
 def test_day0_tpch_reports_equal_published_answers(
         engines: tuple[SparkWarehouse, Warehouse]) -> None:
     spark, _ = engines
-    mismatches = {}
-    for query in QUERIES:
-        header, expected = answer(0.01, query)
-        rows = spark.sql(f"select * from gold.rpt_tpch_q{query:02d}")
-        if len(rows) != len(expected):
-            mismatches[query] = (len(rows), len(expected))
-            continue
-        wrong = [(h, w, g) for want, got in zip(expected, rows, strict=True)
-                 for h, w, g in zip(header, want, got, strict=True) if not same(w, g)]
-        if wrong:
-            mismatches[query] = wrong[:3]
+    mismatches = {query: wrong for query in QUERIES
+                  if (wrong := report_mismatches(
+                      0.01, query, spark.sql(f"select * from gold.rpt_tpch_q{query:02d}")))}
     assert mismatches == {}
 
 

@@ -6,17 +6,14 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from warehouse import LAKEHOUSE
 
 from lakehouse.bench.pipeline import compare_gold
-from lakehouse.bench.report import memory_bytes
 from lakehouse.config import PROJECT_DIR
-
-LAKEHOUSE = Path(sys.executable).parent / "lakehouse"
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +25,6 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data / "sf0.1-d1-s42"
 
 
-@pytest.mark.slow
 def test_smoke_bench_writes_the_report(smoke: Path) -> None:
     report = smoke / "report"
     result = json.loads((report / "bench.json").read_text())
@@ -70,7 +66,6 @@ def test_smoke_bench_writes_the_report(smoke: Path) -> None:
         assert image[:8] == b"\x89PNG\r\n\x1a\n" and len(image) > 10_000
 
 
-@pytest.mark.slow
 def test_smoke_bench_ours_and_baseline_build_the_same_gold(smoke: Path) -> None:
     result = json.loads((smoke / "report" / "bench.json").read_text())
     assert result["gold_identical"]
@@ -80,7 +75,6 @@ def test_smoke_bench_ours_and_baseline_build_the_same_gold(smoke: Path) -> None:
     assert all(t["only_ours"] == 0 and t["only_baseline"] == 0 for t in final.values())
 
 
-@pytest.mark.slow
 def test_baseline_rerun_changes_nothing(smoke: Path, tmp_path: Path) -> None:
     work = smoke / "work"
     baseline = tmp_path / "baseline.duckdb"
@@ -93,7 +87,6 @@ def test_baseline_rerun_changes_nothing(smoke: Path, tmp_path: Path) -> None:
     assert all(t["only_ours"] == 0 and t["only_baseline"] == 0 for t in check.values())
 
 
-@pytest.mark.slow
 def test_baseline_full_build_in_key_ranges_builds_the_same_gold(smoke: Path,
                                                                  tmp_path: Path) -> None:
     # how the baseline's full build survives SF 10: the largest histories in key ranges
@@ -107,7 +100,6 @@ def test_baseline_full_build_in_key_ranges_builds_the_same_gold(smoke: Path,
     assert all(t["only_ours"] == 0 and t["only_baseline"] == 0 for t in check.values())
 
 
-@pytest.mark.slow
 def test_gold_comparison_finds_a_changed_row(smoke: Path, tmp_path: Path) -> None:
     baseline = tmp_path / "baseline.duckdb"
     shutil.copy(smoke / "work" / "baseline.duckdb", baseline)
@@ -122,11 +114,3 @@ def test_gold_comparison_finds_a_changed_row(smoke: Path, tmp_path: Path) -> Non
     assert check["fct_order_line"]["only_baseline"] == 1
     assert check["dim_part"]["only_ours"] >= 1 and check["dim_part"]["only_baseline"] == 0
     assert check["dim_customer"]["only_ours"] == 0
-
-
-def test_memory_settings_parse_as_duckdb_reads_them() -> None:
-    assert memory_bytes("8GB") == 8 * 10**9
-    assert memory_bytes("8GiB") == 8 * 2**30
-    assert memory_bytes("500 MB") == 500 * 10**6
-    with pytest.raises(ValueError):
-        memory_bytes("lots")
