@@ -1,46 +1,15 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_touched_keys',
-        unique_key='part_id',
-        meta={'history': 'parts_history'},
-        on_schema_change='fail',
-    )
-}}
-
-with
-
-changed as {{ batch_materialization() }} (
-    -- the live current version of each key the history rewrote since the last run
-    select * from {{ ref('parts_history') }}
-    where is_current and not is_deleted and _applied_through > {{ silver_watermark() }}
-),
-
-failed as (
-    -- the checks of those versions that failed an expectation, with this run's actions
-    {{ expectations_failed(ref('parts_checked'), 'changed', 'parts') }}
-),
-
-applied as (
-    select
-        -- keys
-        part_id,
-        -- attributes
-        part_name,
-        manufacturer,
-        brand,
-        part_type,
-        size,
-        container,
-        retail_price,
-        comment,
-        -- technical
-        valid_from as _changed_at,
-        _applied_through
-    from changed
-    where
-        {{ expectations_not_dropped('changed', 'failed') }}
-        and {{ expectations_fail_guard('failed', 'parts') }}
-)
-
-select * from applied
+{{ silver_current(
+    'parts',
+    unique_key='part_id',
+    keys=['part_id'],
+    attributes=[
+        'part_name',
+        'manufacturer',
+        'brand',
+        'part_type',
+        'size',
+        'container',
+        'retail_price',
+        'comment',
+    ],
+) }}

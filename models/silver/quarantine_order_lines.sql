@@ -1,13 +1,1 @@
-{{ config(materialized='incremental', incremental_strategy='append') }}
-
-with
-
-checked as (
-    select * from {{ ref('order_lines_checked') }}
-),
-
-quarantined as (
-    {{ quarantine_rows('checked', 'order_lines') }}
-)
-
-select * from quarantined
+{{ silver_quarantine('order_lines') }}

@@ -1,13 +1,1 @@
-{{ config(materialized='incremental', incremental_strategy='append') }}
-
-with
-
-checked as (
-    select * from {{ ref('part_suppliers_checked') }}
-),
-
-quarantined as (
-    {{ quarantine_rows('checked', 'part_suppliers') }}
-)
-
-select * from quarantined
+{{ silver_quarantine('part_suppliers') }}

@@ -1,13 +1,1 @@
-{{ config(materialized='incremental', incremental_strategy='append') }}
-
-with
-
-checked as (
-    select * from {{ ref('parts_checked') }}
-),
-
-quarantined as (
-    {{ quarantine_rows('checked', 'parts') }}
-)
-
-select * from quarantined
+{{ silver_quarantine('parts') }}

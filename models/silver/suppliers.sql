@@ -1,44 +1,6 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_touched_keys',
-        unique_key='supplier_id',
-        meta={'history': 'suppliers_history'},
-        on_schema_change='fail',
-    )
-}}
-
-with
-
-changed as {{ batch_materialization() }} (
-    -- the live current version of each key the history rewrote since the last run
-    select * from {{ ref('suppliers_history') }}
-    where is_current and not is_deleted and _applied_through > {{ silver_watermark() }}
-),
-
-failed as (
-    -- the checks of those versions that failed an expectation, with this run's actions
-    {{ expectations_failed(ref('suppliers_checked'), 'changed', 'suppliers') }}
-),
-
-applied as (
-    select
-        -- keys
-        supplier_id,
-        nation_id,
-        -- attributes
-        supplier_name,
-        address,
-        phone,
-        account_balance,
-        comment,
-        -- technical
-        valid_from as _changed_at,
-        _applied_through
-    from changed
-    where
-        {{ expectations_not_dropped('changed', 'failed') }}
-        and {{ expectations_fail_guard('failed', 'suppliers') }}
-)
-
-select * from applied
+{{ silver_current(
+    'suppliers',
+    unique_key='supplier_id',
+    keys=['supplier_id', 'nation_id'],
+    attributes=['supplier_name', 'address', 'phone', 'account_balance', 'comment'],
+) }}
