@@ -5,6 +5,14 @@
     removed, and its files, absent from the ledger, are read again by this run.
 #}
 {% macro bronze_forget_unrecorded(feed, existing) %}
+    {{ return(adapter.dispatch('bronze_forget_unrecorded', 'lakehouse')(feed, existing)) }}
+{% endmacro %}
+
+{# DuckDB: a batch is one transaction, so a killed one left nothing to forget #}
+{% macro duckdb__bronze_forget_unrecorded(feed, existing) %}
+{% endmacro %}
+
+{% macro default__bronze_forget_unrecorded(feed, existing) %}
     {% set recorded %}
         (select run_id from {{ ref('ingest_ledger') }} where feed = '{{ feed.name }}')
     {% endset %}

@@ -6,7 +6,7 @@
     last. Returns the list of statements.
 #}
 {% macro bronze_record_inserts(feed) %}
-    {% set stage = '__bronze_stage_' ~ feed.name %}
+    {% set stage = bronze_scratch(feed, 'stage') %}
     {% set columns = "(feed, source_file, source_line, raw_text, reason, run_id, quarantined_at)" %}
     {% set statements = [] %}
     {% set unreadable %}
@@ -21,7 +21,7 @@
         {% set per_file %}
             select path, num_rows as lines, num_rows as loaded, 0 as quarantined, 0 as tombstones,
                 false as truncated, cast(null as bigint) as last_line
-            from __bronze_rows_{{ feed.name }}
+            from {{ bronze_scratch(feed, 'rows') }}
         {% endset %}
         {% set unreadable_message %}
             'unreadable Parquet file: quarantined whole'
@@ -29,7 +29,7 @@
                 then ': ' || substr(stage.read_error, 26) else '' end
         {% endset %}
     {% else %}
-        {% set lines = '__bronze_lines_' ~ feed.name %}
+        {% set lines = bronze_scratch(feed, 'lines') %}
         {% set rejected %}
             insert into {{ ref('quarantine_landing') }} {{ columns }}
             select

@@ -115,7 +115,7 @@
 #}
 {% macro spark__bronze_typed_json(img, field, data_type, schema=none, encoding=none) %}
     {%- set t = data_type | lower | replace(' ', '') -%}
-    {%- set spark_type = bronze_spark_type(data_type) -%}
+    {%- set spark_type = bronze_column_type(data_type) -%}
     {%- set value = 'fld.v' -%}
     {%- set text = 'fld.t' -%}
     {%- set declared = "'" ~ (encoding or '') ~ "'" -%}

@@ -1,0 +1,15 @@
+{#
+    Text parsed as JSON, null when it is not JSON (a JSON `null` parses to a JSON null value,
+    not to SQL null): DuckDB's JSON type, Spark's VARIANT (`try_parse_json`).
+#}
+{% macro json_parse(text) %}
+    {{ return(adapter.dispatch('json_parse', 'lakehouse')(text)) }}
+{% endmacro %}
+
+{% macro duckdb__json_parse(text) -%}
+    case when json_valid({{ text }}) then {{ text }}::json end
+{%- endmacro %}
+
+{% macro default__json_parse(text) -%}
+    try_parse_json({{ text }})
+{%- endmacro %}
