@@ -50,7 +50,7 @@
     integer's digits, and the powers of two are exact decimal literals (a double is not exact
     above 2^53). Each intermediate value is bound once with `transform(array(x), name -> ...)[0]`
     (Spark SQL's "let"): written out, the expression repeats the base64 decode dozens of times
-    per column and Spark's optimizer spends seconds on it.
+    per column and Spark's optimizer spends most of a build on it.
 #}
 {% macro spark__debezium_decimal_from_bytes(text, scale, data_type) %}
     {%- set ns = namespace(powers='') -%}

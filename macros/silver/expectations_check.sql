@@ -18,7 +18,7 @@
     expressions filters first, so the list of names is built for failing rows only.
     `relation` and `batch` are read once each: declare them, and the CTEs they read, `as not
     materialized` in a first build (`batch_materialization`), or DuckDB copies the history
-    before filtering it (SF 10, `order_lines_checked`: 97 s with the copy, 7 s without). The
+    before filtering it. The
     receipt is joined to the failing rows on false rather than unioned by name, so the
     columns come out in one order on every engine without being listed.
 #}

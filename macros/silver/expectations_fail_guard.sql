@@ -4,7 +4,7 @@
     the model is not committed, and the message names the expectations, the number of rows and
     a sample of up to five violating rows (as JSON). The guard reads `checked` a second time:
     declare it and the CTEs it reads `as not materialized`, or DuckDB first copies every row of
-    the batch (SF 1 full build of `order_lines`: 7.5 s with the copy, 3.3 s without). On Spark
+    the batch. On Spark
     the error is `raise_error`, with the same message.
 #}
 {% macro expectations_fail_guard(checked, model_name) %}

@@ -3,8 +3,8 @@
     expectation keeps the row out, i.e. no row of `failed` (from `expectations_failed`) for the
     same keys (the model's `unique_key`) has a non-empty `_dropped_by`. Written as `not in` an
     uncorrelated subquery, which DuckDB plans as one anti join against the few failed rows; a
-    correlated `not exists` made it collect and group every applied row first (SF 10, 60 M
-    order lines: 37.5 s of the current-state table's build). The keys of `failed` are never
+    correlated `not exists` made it collect and group every applied row first. The keys of
+    `failed` are never
     null (it joins them by equality), so `not in` cannot meet a null.
 #}
 {% macro expectations_not_dropped(applied, failed) %}

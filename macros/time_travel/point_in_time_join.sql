@@ -4,7 +4,7 @@
     expression), `keys` a mapping {fact key expression: dimension key column}. Validity is
     [valid_from, valid_to); pass `from_column`/`to_column` for other column names. The open end
     is written with coalesce, not `or ... is null`: an OR in the join condition keeps DuckDB
-    from hashing on the key (measured: 4.5 s against 0.03 s for 0.6 M lines).
+    from hashing on the key (see the docs' Gold page for the measurement).
 #}
 {% macro point_in_time_join(dim, at, keys, from_column='valid_from', to_column='valid_to') %}
     {%- for fact_key, dim_key in keys.items() %}
