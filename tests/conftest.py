@@ -1,16 +1,21 @@
-"""Shared fixtures: generated data sets, made once per test session; and the guard that no
-process a test started outlives the suite."""
+"""Shared fixtures: the data set and the warehouses several test files read, each made once per
+test session by whichever worker asks first; and the guard that no process a test started
+outlives the suite."""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+import shutil
 import signal
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from warehouse import Served
 
 from lakehouse.sources.generator import generate
 
@@ -75,9 +80,51 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+def shared(factory: pytest.TempPathFactory, name: str, make: Callable[[Path], object]) -> Path:
+    """`name`, made by `make(path)` once per session: by the first worker to ask (the others
+    wait on a file lock in the session's base directory, shared by pytest-xdist's workers), and
+    made again only if making it failed. Readers must not change it (copy it: `Served.copy`)."""
+    root = factory.getbasetemp()
+    root = (root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root) / "shared"
+    root.mkdir(exist_ok=True)
+    path = root / name
+    with (root / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        if not (path / ".made").exists():
+            shutil.rmtree(path, ignore_errors=True)
+            path.mkdir()
+            make(path)
+            (path / ".made").touch()
+    return path
+
+
 @pytest.fixture(scope="session")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """SF 0.01 with the default 7 days of changes and every defect on."""
-    out = tmp_path_factory.mktemp("generated")
-    generate(out, sf=0.01, days=7, seed=7, log=lambda _: None)
-    return out
+    return shared(tmp_path_factory, "generated",
+                  lambda out: generate(out, sf=0.01, days=7, seed=7, log=lambda _: None))
+
+
+@pytest.fixture(scope="session")
+def published_day1(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> Path:
+    """Days 0 and 1 delivered and built by one `lakehouse run`, gold published: the warehouse
+    the serving, operator and increments tests start from (each on its own copy) and the
+    orchestration test compares with."""
+    def make(root: Path) -> None:
+        wh = Served(root, generated)
+        wh.deliver(1)
+        wh.run()
+
+    return shared(tmp_path_factory, "published-day1", make)
+
+
+@pytest.fixture(scope="session")
+def published_all_days(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> Path:
+    """Every day delivered and built by one `lakehouse run`, gold published: silver's one-run
+    proofs and the governance tests start from it (each on its own copy)."""
+    def make(root: Path) -> None:
+        wh = Served(root, generated)
+        wh.deliver()
+        wh.run()
+
+    return shared(tmp_path_factory, "published-all-days", make)

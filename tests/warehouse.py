@@ -80,6 +80,14 @@ class Served(Warehouse):
     def env(self) -> dict[str, str]:
         return {**super().env, "LAKEHOUSE_SERVING": str(self.serving)}
 
+    @classmethod
+    def copy(cls, source: Path, root: Path, generated: Path) -> Served:
+        """A copy of the warehouse at `source` (landing zone, warehouse file, serving copy with
+        its symlink, dbt's artifacts) at `root`, to change without changing the original."""
+        shutil.copytree(source, root, symlinks=True, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns(".made"))
+        return cls(root, generated)
+
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run([str(LAKEHOUSE), "run", "--no-docs", *args], cwd=PROJECT_DIR,
                                 env=self.env, capture_output=True, text=True)

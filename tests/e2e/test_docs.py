@@ -11,16 +11,13 @@ from pathlib import Path
 
 import pytest
 from browser import CHROMIUM, CHROMIUM_FLAGS, free_port
-from warehouse import Warehouse
+from warehouse import Served
 
 # a full build, docs generate and Chromium
 
 @pytest.fixture(scope="module")
-def docs(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> Path:
-    wh = Warehouse(tmp_path_factory.mktemp("docs"), generated)
-    wh.deliver(1)
-    wh.dbt("seed")
-    wh.dbt("run")
+def docs(tmp_path_factory: pytest.TempPathFactory, generated: Path, published_day1: Path) -> Path:
+    wh = Served.copy(published_day1, tmp_path_factory.mktemp("docs"), generated)
     wh.dbt("docs", "generate")
     return wh.root / "target"
 

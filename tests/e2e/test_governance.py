@@ -26,11 +26,9 @@ PII_FIELDS = {"customer": ("c_name", "c_address", "c_phone"),
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> Served:
-    wh = Served(tmp_path_factory.mktemp("governance"), generated)
-    wh.deliver()
-    wh.run()
-    return wh
+def published(tmp_path_factory: pytest.TempPathFactory, generated: Path,
+              published_all_days: Path) -> Served:
+    return Served.copy(published_all_days, tmp_path_factory.mktemp("governance"), generated)
 
 
 def lineage_of(wh: Served) -> Lineage:

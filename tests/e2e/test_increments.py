@@ -21,11 +21,8 @@ def last_run(wh: Served) -> dict:
 
 
 @pytest.fixture(scope="module")
-def wh(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> Served:
-    wh = Served(tmp_path_factory.mktemp("increments"), generated)
-    wh.deliver(1)
-    wh.run()
-    return wh
+def wh(tmp_path_factory: pytest.TempPathFactory, generated: Path, published_day1: Path) -> Served:
+    return Served.copy(published_day1, tmp_path_factory.mktemp("increments"), generated)
 
 
 def test_nothing_pending_nothing_done(wh: Served) -> None:

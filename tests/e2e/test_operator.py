@@ -41,11 +41,9 @@ def one_line_error(result: subprocess.CompletedProcess[str], *words: str) -> Non
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> Served:
-    wh = Served(tmp_path_factory.mktemp("operator"), generated)
-    wh.deliver(1)
-    wh.run()
-    return wh
+def published(tmp_path_factory: pytest.TempPathFactory, generated: Path,
+              published_day1: Path) -> Served:
+    return Served.copy(published_day1, tmp_path_factory.mktemp("operator"), generated)
 
 
 def hold_lock(db: Path) -> subprocess.Popen[str]:

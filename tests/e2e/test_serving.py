@@ -24,13 +24,12 @@ from lakehouse.dbt import Dbt
 # full runs, concurrent readers, Streamlit and Chromium
 
 @pytest.fixture
-def wh(tmp_path: Path, generated: Path) -> Served:
-    return Served(tmp_path, generated)
+def wh(tmp_path: Path, generated: Path, published_day1: Path) -> Served:
+    """Days 0 and 1 built by one `lakehouse run` and published (a copy of the session's)."""
+    return Served.copy(published_day1, tmp_path, generated)
 
 
 def test_published_copy_holds_gold_only_with_pii_masked(wh: Served) -> None:
-    wh.deliver(1)
-    wh.run()
     schemas = {r[0] for r in wh.served("select distinct schema_name from duckdb_tables()")}
     assert schemas == {"gold", "governance", "ops"}
     gold = {r[0] for r in wh.sql("select table_name from duckdb_tables() where schema_name = 'gold'")}
@@ -65,8 +64,6 @@ def test_published_copy_holds_gold_only_with_pii_masked(wh: Served) -> None:
 
 
 def test_failed_build_publishes_nothing_and_is_recorded(wh: Served) -> None:
-    wh.deliver(1)
-    wh.run()
     before = wh.served("select run_id from ops.published")
     lines = wh.served("select count(*) from gold.fct_order_line")
     wh.deliver(3)
@@ -83,8 +80,6 @@ def test_failed_build_publishes_nothing_and_is_recorded(wh: Served) -> None:
 
 
 def test_readers_are_never_blocked_and_see_only_published_states(wh: Served) -> None:
-    wh.deliver(1)
-    wh.run()
     state = "select count(*) || '/' || sum(quantity) from "  # a published state's signature
     published = {wh.served(state + "gold.fct_order_line")[0][0]}
     log = wh.root / "reader.jsonl"
@@ -127,12 +122,11 @@ def test_readers_are_never_blocked_and_see_only_published_states(wh: Served) -> 
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> Iterator[Served]:
+def published(tmp_path_factory: pytest.TempPathFactory, generated: Path,
+              published_day1: Path) -> Iterator[Served]:
     """One published warehouse for the tests below (they read it; the last one republishes it
     with one more mask), its LAKEHOUSE_* settings in this process's environment."""
-    wh = Served(tmp_path_factory.mktemp("published"), generated)
-    wh.deliver(1)
-    wh.run()
+    wh = Served.copy(published_day1, tmp_path_factory.mktemp("published"), generated)
     with pytest.MonkeyPatch.context() as monkeypatch:
         for name, value in wh.env.items():
             if name.startswith("LAKEHOUSE_"):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from oracles import ENTITIES, differences, truth, truth_differences
-from warehouse import Warehouse
+from warehouse import Served, Warehouse
 
 from lakehouse.config import PROJECT_DIR
 
@@ -25,12 +25,10 @@ RULE_TO_EXPECTATION = {
 
 
 @pytest.fixture(scope="module")
-def one_run(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> Warehouse:
-    """Every day delivered, then one build."""
-    wh = Warehouse(tmp_path_factory.mktemp("one-run"), generated)
-    wh.deliver()
-    wh.dbt("build", *NOT_GOLD)
-    return wh
+def one_run(tmp_path_factory: pytest.TempPathFactory, generated: Path,
+            published_all_days: Path) -> Warehouse:
+    """Every day delivered, then one run (a copy of the session's)."""
+    return Served.copy(published_all_days, tmp_path_factory.mktemp("one-run"), generated)
 
 
 @pytest.fixture(scope="module")
@@ -116,16 +114,22 @@ def test_as_of_equals_truth_state_at_several_times(one_run: Warehouse) -> None:
         changes[len(changes) // 2][0],  # exactly at a change (valid_from is inclusive)
         dt.datetime(1998, 8, 20),  # after the last change
     ]
-    for entity in ("customer", "orders", "part"):
-        _, history, columns = ENTITIES[entity]
-        for at in times:
-            sql = compiled(wh, f"select {', '.join(columns.values())} from "
-                               f"{{{{ as_of(ref('{history}'), \"timestamp '{at}'\") }}}} as t")
-            expected = (f"select {', '.join(f'{t} as {s}' for t, s in columns.items())} "
-                        f"from {truth(wh, f'history/{entity}.parquet')} "
-                        f"where valid_from <= '{at}' and (valid_to is null or valid_to > '{at}') "
-                        "and not is_deleted")
-            assert differences(wh, expected, sql) == ([], []), (entity, at)
+    cases = [(entity, at) for entity in ("customer", "orders", "part") for at in times]
+    # one `dbt compile` for every case: the queries in one inline text, split at a marker
+    marker = "-- next case --"
+    inline = f"\n{marker}\n".join(
+        f"select {', '.join(ENTITIES[entity][2].values())} from "
+        f"{{{{ as_of(ref('{ENTITIES[entity][1]}'), \"timestamp '{at}'\") }}}} as t"
+        for entity, at in cases)
+    queries = compiled(wh, inline).split(marker)
+    assert len(queries) == len(cases)
+    for (entity, at), sql in zip(cases, queries, strict=True):
+        columns = ENTITIES[entity][2]
+        expected = (f"select {', '.join(f'{t} as {s}' for t, s in columns.items())} "
+                    f"from {truth(wh, f'history/{entity}.parquet')} "
+                    f"where valid_from <= '{at}' and (valid_to is null or valid_to > '{at}') "
+                    "and not is_deleted")
+        assert differences(wh, expected, sql) == ([], []), (entity, at)
 
 
 def test_dq_results_count_the_injected_defects(one_run: Warehouse) -> None:
