@@ -77,9 +77,11 @@ def run_tests(pytest_args: Sequence[str] = (), fast: bool = False,
             finally:
                 os.environ.clear()
                 os.environ.update(saved)
-    # one pytest worker per core (pytest-xdist), a test file per worker: a file's module
-    # fixtures (its warehouses) are built once; `-- -n 0` runs in one process
-    workers = ["-n", "auto", "--dist", "loadfile"]
+    # pytest-xdist, a test file per worker (a file's module fixtures, its warehouses, are built
+    # once): a worker per core and one more, as the tests spend a quarter of their time waiting
+    # (on a server, a JVM, a killed run, the disk) rather than computing; `-- -n 0` runs in
+    # one process
+    workers = ["-n", str((os.cpu_count() or 1) + 1), "--dist", "loadfile"]
     tiers = list(FAST_TIERS) if fast else []
     log(f"test step: pytest {' '.join(tiers) or 'tests (every tier)'}, a worker per core")
     return subprocess.call([str(bin_dir / "pytest"), *workers, *tiers, *pytest_args],
