@@ -9,9 +9,9 @@ strictly, then pytest. The tiers are folders of tests/:
   orchestration, machine learning, the benchmark smoke).
 
 The full suite (the README's test command, CI) runs the three tiers in one pytest session, a
-worker per core. `--fast`, the inner loop (under 4 minutes here), runs the lint steps, one
-end-to-end `lakehouse run` of a small generated data set (dbt's unit and data tests included),
-then the unit and integration tiers.
+worker per core and one more. `--fast`, the inner loop (under 4 minutes here), runs the lint
+steps, one end-to-end `lakehouse run` of a small generated data set (dbt's unit and data tests
+included), then the unit and integration tiers.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def run_tests(pytest_args: Sequence[str] = (), fast: bool = False,
     # one process
     workers = ["-n", str((os.cpu_count() or 1) + 1), "--dist", "loadfile"]
     tiers = list(FAST_TIERS) if fast else []
-    log(f"test step: pytest {' '.join(tiers) or 'tests (every tier)'}, a worker per core")
+    log(f"test step: pytest {' '.join(tiers) or 'tests (every tier)'}, {workers[1]} workers")
     return subprocess.call([str(bin_dir / "pytest"), *workers, *tiers, *pytest_args],
                            cwd=PROJECT_DIR)
 
