@@ -20,17 +20,8 @@
 {% endmacro %}
 
 {% macro default__get_incremental_replace_keys_sql(arg_dict) %}
-    {%- set target = arg_dict['target_relation'] -%}
     {%- set keys = arg_dict['unique_key'] -%}
     {%- set keys = [keys] if keys is string else keys -%}
-    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    {%- set kept -%}
-        select {{ columns }} from {{ target }}
-        anti join (select distinct {{ keys | join(', ') }} from {{ arg_dict['temp_relation'] }}) as replaced
-            using ({{ keys | join(', ') }})
-        union all
-        select {{ columns }} from {{ arg_dict['temp_relation'] }}
-    {%- endset -%}
-    {% do overwrite_with(target, kept) %}
-    refresh table {{ target }}
+    {{ overwrite_replacing(arg_dict, [(
+        'select distinct ' ~ keys | join(', ') ~ ' from ' ~ arg_dict['temp_relation'], keys)]) }}
 {% endmacro %}

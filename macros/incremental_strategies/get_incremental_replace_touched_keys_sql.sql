@@ -85,22 +85,12 @@
 {% endmacro %}
 
 {% macro default__get_incremental_replace_touched_keys_sql(arg_dict) %}
-    {%- set target = arg_dict['target_relation'] -%}
-    {%- set unique_key = arg_dict['unique_key'] -%}
-    {%- set history = touched_by_histories(unique_key) -%}
-    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    {%- set kept -%}
-        select {{ columns }} from {{ target }}
-        {%- for touched_by in history %}
-            anti join (
-                select distinct {{ touched_by['keys'] | join(', ') }}
-                from {{ ref(touched_by['model']) }}
-                where _applied_through > {{ silver_watermark() }}
-            ) as touched_{{ loop.index }} using ({{ touched_by['keys'] | join(', ') }})
-        {%- endfor %}
-        union all
-        select {{ columns }} from {{ arg_dict['temp_relation'] }}
-    {%- endset -%}
-    {% do overwrite_with(target, kept) %}
-    refresh table {{ target }}
+    {%- set replaced = [] -%}
+    {%- for touched_by in touched_by_histories(arg_dict['unique_key']) -%}
+        {%- do replaced.append((
+            'select distinct ' ~ touched_by['keys'] | join(', ') ~ ' from '
+            ~ ref(touched_by['model']) ~ ' where _applied_through > ' ~ silver_watermark(),
+            touched_by['keys'])) -%}
+    {%- endfor -%}
+    {{ overwrite_replacing(arg_dict, replaced) }}
 {% endmacro %}
