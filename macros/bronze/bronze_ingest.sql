@@ -3,9 +3,10 @@
     `bronze_stage_files` has staged the feed's new files): reads only those that are readable
     and not duplicates, and returns the select of their rows with typed columns
     (`bronze_select_columns`), the raw payload and the technical columns. The materialization
-    writes the ingest ledger and the quarantine (`bronze_record_batch`) in the same
-    transaction as the rows, so a file is loaded exactly once even when a run is killed
-    part-way. `feed` is the landing source node (`bronze_feed`).
+    writes the ingest ledger and the quarantine (`bronze_record_batch`) with the rows (in one
+    transaction on DuckDB; on Spark the ledger last, as the commit record), so a file is loaded
+    exactly once even when a run is killed part-way. `feed` is the landing source node
+    (`bronze_feed`).
     Formats (the source's `meta.format`): `debezium` (JSON lines, Debezium envelopes with or
     without the Kafka Connect wrapper), `jsonl` (JSON lines, one object each), `parquet`
     (read as `bronze_parquet_files` says for the engine). On Spark the raw payload and the
