@@ -31,7 +31,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     os.environ.setdefault("DBT_LOG_LEVEL_FILE", "none")
 
 
-# the longest test files first: with a worker per core (pytest-xdist, a file per worker) the
+# the longest test files first: with a few workers (pytest-xdist, a file per worker) the
 # suite ends when its last file does, so a long file must not start last
 LONGEST_FIRST = ("test_spark", "test_silver", "test_lake", "test_serving", "test_orchestration",
                  "test_gold", "test_bronze_runs", "test_operator", "test_increments", "test_ml",

@@ -14,9 +14,7 @@
 {% macro duckdb__bronze_parquet_files(feed, stage) %}
     {% set rows = bronze_scratch(feed, 'rows') %}
     {% set root_len = landing_path() | length + 2 %}
-    {% set files = run_query(
-        "select full_path from " ~ stage ~ " where duplicate_of is null and is_readable order by path"
-    ).columns[0].values() | list %}
+    {% set files = bronze_loadable_files(stage) %}
     {% if not files %}
         {% do bronze_create_scratch(rows,
             "select null::varchar as path, null::bigint as num_rows where false") %}
@@ -42,9 +40,7 @@
 
 {% macro default__bronze_parquet_files(feed, stage) %}
     {% set rows = bronze_scratch(feed, 'rows') %}
-    {% set files = run_query(
-        "select full_path from " ~ stage ~ " where duplicate_of is null and is_readable order by path"
-    ).columns[0].values() | list %}
+    {% set files = bronze_loadable_files(stage) %}
     {% if not files %}
         {% do bronze_create_scratch(rows,
             "select cast(null as string) as path, cast(null as bigint) as num_rows where false") %}

@@ -8,9 +8,7 @@
 {% endmacro %}
 
 {% macro duckdb__bronze_staged_texts(stage) %}
-    {% set files = run_query(
-        "select full_path from " ~ stage ~ " where duplicate_of is null and is_readable order by path"
-    ).columns[0].values() | list %}
+    {% set files = bronze_loadable_files(stage) %}
     select substr(filename, {{ landing_path() | length + 2 }}) as path, content
     from read_text({{ sql_string_list(files) }})
 {% endmacro %}
