@@ -12,14 +12,24 @@
     kept and the select's rows are written back together (`overwrite_with`). On Databricks
     (Delta) it is one atomic MERGE on the table's `unique_key` (one row per key): the select's
     rows update or insert, and the touched keys' other rows, marked `_replaced_only`, delete.
+    A relation derived from a history (`silver_derived_relations`) passes `touched_by` (a list
+    of {relation, keys}) and `into` (`silver_watermark`) in the argument dict instead.
 #}
-{% macro touched_by_histories(unique_key) %}
+{% macro touched_by_histories(arg_dict) %}
+    {%- if arg_dict.get('touched_by') -%}
+        {{ return(arg_dict['touched_by']) }}
+    {%- endif -%}
+    {%- set unique_key = arg_dict['unique_key'] -%}
     {%- set history = config.meta_get('history') -%}
     {%- if history is string -%}
         {%- set history = [{'model': history,
                             'keys': [unique_key] if unique_key is string else unique_key}] -%}
     {%- endif -%}
-    {{ return(history) }}
+    {%- set touched_by = [] -%}
+    {%- for each in history -%}
+        {%- do touched_by.append({'relation': ref(each['model']), 'keys': each['keys']}) -%}
+    {%- endfor -%}
+    {{ return(touched_by) }}
 {% endmacro %}
 
 {% macro get_incremental_replace_touched_keys_sql(arg_dict) %}
@@ -28,15 +38,14 @@
 
 {% macro duckdb__get_incremental_replace_touched_keys_sql(arg_dict) %}
     {%- set target = arg_dict['target_relation'] -%}
-    {%- set unique_key = arg_dict['unique_key'] -%}
-    {%- set history = touched_by_histories(unique_key) -%}
+    {%- set history = touched_by_histories(arg_dict) -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     delete from {{ target }}
     where
     {%- for touched_by in history %}
         ({{ touched_by['keys'] | join(', ') }}) in (
-            select ({{ touched_by['keys'] | join(', ') }}) from {{ ref(touched_by['model']) }}
-            where _applied_through > {{ silver_watermark() }}
+            select ({{ touched_by['keys'] | join(', ') }}) from {{ touched_by['relation'] }}
+            where _applied_through > {{ silver_watermark(into=arg_dict.get('into')) }}
         )
         {% if not loop.last %}or{% endif %}
     {%- endfor %};
@@ -48,7 +57,7 @@
     {%- set target = arg_dict['target_relation'] -%}
     {%- set unique_key = arg_dict['unique_key'] -%}
     {%- set unique_key = [unique_key] if unique_key is string else unique_key -%}
-    {%- set history = touched_by_histories(unique_key) -%}
+    {%- set history = touched_by_histories(arg_dict) -%}
     {#- dbt-databricks passes no dest_columns -#}
     {%- set columns = adapter.get_columns_in_relation(target) | map(attribute='quoted') | list -%}
     merge into {{ target }} as current_rows
@@ -66,8 +75,8 @@
         left anti join {{ arg_dict['temp_relation'] }} as live using ({{ unique_key | join(', ') }})
         where
         {%- for touched_by in history %}
-            {{ keys_in(touched_by['keys'], ref(touched_by['model']),
-                       '_applied_through > ' ~ silver_watermark()) }}
+            {{ keys_in(touched_by['keys'], touched_by['relation'],
+                       '_applied_through > ' ~ silver_watermark(into=arg_dict.get('into'))) }}
             {% if not loop.last %}or{% endif %}
         {%- endfor %}
     ) as changes
@@ -86,10 +95,10 @@
 
 {% macro default__get_incremental_replace_touched_keys_sql(arg_dict) %}
     {%- set replaced = [] -%}
-    {%- for touched_by in touched_by_histories(arg_dict['unique_key']) -%}
+    {%- for touched_by in touched_by_histories(arg_dict) -%}
         {%- do replaced.append((
-            'select distinct ' ~ touched_by['keys'] | join(', ') ~ ' from '
-            ~ ref(touched_by['model']) ~ ' where _applied_through > ' ~ silver_watermark(),
+            'select distinct ' ~ touched_by['keys'] | join(', ') ~ ' from ' ~ touched_by['relation']
+            ~ ' where _applied_through > ' ~ silver_watermark(into=arg_dict.get('into')),
             touched_by['keys'])) -%}
     {%- endfor -%}
     {{ overwrite_replacing(arg_dict, replaced) }}

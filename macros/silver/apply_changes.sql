@@ -32,6 +32,11 @@
     extract included, before filtering it.
 #}
 {% macro apply_changes(changes, keys) %}
+    {#- the data-quality log an entity's derived relations write to (`silver_derived_relations`);
+        a unit test of the history is given only its inputs -#}
+    {%- if model.resource_type != 'unit_test' -%}
+        {%- do ref('dq_expectation_results') -%}
+    {%- endif -%}
     {%- set key_list = keys | join(', ') -%}
     {%- set technical = ['_changed_at', '_lsn', '_op', '_ingested_at', '_source_file', '_source_line',
         '_undecoded_fields', '_applied_lsn'] -%}

@@ -3,8 +3,9 @@
     is evaluated: `materialized` in an increment, where the batch is small and copying it once
     is cheaper than scanning its source again; `not materialized` in a first build, where the
     batch is the whole source and scanning it again is cheaper than copying it. Spark takes no
-    hint (`materialization_hint`).
+    hint (`materialization_hint`). `into` as in `silver_watermark`.
 #}
-{% macro batch_materialization() -%}
-    {{ materialization_hint('materialized' if is_incremental() else 'not materialized') }}
+{% macro batch_materialization(into=none) -%}
+    {{ materialization_hint('materialized' if (into.incremental if into else is_incremental())
+                            else 'not materialized') }}
 {%- endmacro %}

@@ -2,8 +2,9 @@
     The change log of a CDC entity in the shape `apply_changes` takes: the day-0 full extract
     (the first extract date) as each row's baseline (`_lsn` 0, `_op` 'r', changed at the extract
     date), followed by every Debezium change event loaded in bronze (changed at its source
-    commit time). `extracts` and `changes` are the bronze relations. Source columns keep their
-    names; bronze-only columns are left out.
+    commit time). `extracts` and `changes` are the bronze relations; a table with no extract
+    (`extracts` none: its baseline is Debezium's snapshot, `op` 'r', in the change events) is
+    its change events alone. Source columns keep their names; bronze-only columns are left out.
 #}
 {% macro change_log(extracts, changes) %}
     {%- set extract_only = ['_extract_date', '_rescued_data', '_run_id'] -%}
@@ -24,6 +25,9 @@
             _source_committed_at as _changed_at
         from {{ changes }}
     {%- endset -%}
+    {%- if extracts is none -%}
+        {{ return(events) }}
+    {%- endif -%}
     {%- set baseline_columns, event_columns = [], [] -%}
     {%- if execute and target.type != 'duckdb' -%}
         {# the columns of each branch, for engines that union by position #}

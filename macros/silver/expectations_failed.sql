@@ -5,8 +5,9 @@
     belongs to a version when the keys (the model's `unique_key`) and `_applied_through` are
     the same: a check from an earlier batch, of a version since replaced, is not returned, so
     a key that failed and was corrected is applied. Small: only failing rows are checked in.
+    `into` as in `silver_watermark`.
 #}
-{% macro expectations_failed(checked, applied, model_name) %}
+{% macro expectations_failed(checked, applied, model_name, into=none) %}
     {%- set keys = config.get('unique_key') -%}
     {%- set keys = [keys] if keys is string else keys -%}
     select actioned.*
@@ -17,5 +18,5 @@
             {%- for key in keys %}
                 and actioned.{{ key }} = applied_version.{{ key }}
             {%- endfor %}
-    where actioned._applied_through > {{ silver_watermark() }}
+    where actioned._applied_through > {{ silver_watermark(into=into) }}
 {% endmacro %}

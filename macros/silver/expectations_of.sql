@@ -3,13 +3,18 @@
     a list of {name, expression, action}), with the actions overridden by the
     `expectation_actions` variable where it names them (`{"<model>.<expectation>": action}`),
     e.g. to escalate a `drop` to `fail` for one run. Actions are DLT's: warn, drop, fail.
+    An entity whose current state is derived from its history (`silver_derived_relations`),
+    so that no model is named after it, declares them on its history model.
 #}
 {% macro expectations_of(model_name) %}
     {% if not execute %}{{ return([]) }}{% endif %}
     {% set overrides = var('expectation_actions', {}) %}
     {% set found = [] %}
-    {% for node in graph.nodes.values() %}
-        {% if node.resource_type == 'model' and node.name == model_name %}
+    {% set models = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model') | list %}
+    {% set declaring = model_name if models | selectattr('name', 'equalto', model_name) | list
+                       else model_name ~ '_history' %}
+    {% for node in models %}
+        {% if node.name == declaring %}
             {% for e in node.config.meta.get('expectations', []) %}
                 {% set action = overrides.get(model_name ~ '.' ~ e.name, e.action) %}
                 {% if action not in ('warn', 'drop', 'fail') %}

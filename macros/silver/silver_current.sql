@@ -3,9 +3,10 @@
     rewrote since the last run, less the rows its expectations drop, failing the build on a
     `fail` expectation; replaces those keys' rows (`replace_touched_keys`). The columns are the
     entity's keys and attributes, then `_changed_at` (when the version became current), the
-    `technical` columns kept from the history (e.g. `_lsn`) and `_applied_through`.
+    `technical` columns kept from the history (e.g. `_lsn`) and `_applied_through`. `into`
+    ({relation, incremental, history, checked}) as in `silver_checked`.
 #}
-{% macro silver_current(entity, unique_key, keys, attributes, technical=[]) %}
+{% macro silver_current(entity, unique_key, keys, attributes, technical=[], into=none) %}
     {{ config(
         materialized='incremental',
         incremental_strategy='replace_touched_keys',
@@ -15,15 +16,16 @@
     ) }}
     with
 
-    changed as {{ batch_materialization() }} (
+    changed as {{ batch_materialization(into) }} (
         -- the live current version of each key the history rewrote since the last run
-        select * from {{ ref(entity ~ '_history') }}
-        where is_current and not is_deleted and _applied_through > {{ silver_watermark() }}
+        select * from {{ into.history if into else ref(entity ~ '_history') }}
+        where is_current and not is_deleted and _applied_through > {{ silver_watermark(into=into) }}
     ),
 
     failed as (
         -- the checks of those versions that failed an expectation, with this run's actions
-        {{ expectations_failed(ref(entity ~ '_checked'), 'changed', entity) }}
+        {{ expectations_failed(into.checked if into else ref(entity ~ '_checked'), 'changed', entity,
+                               into=into) }}
     ),
 
     applied as (

@@ -3,12 +3,14 @@
     largest value of `column` in the model's own table (optionally where `where` holds), or the
     lowest timestamp (`lowest_timestamp`) when the table is empty, on a first run or on a full
     refresh. It is SQL, not a value read while compiling, so unit tests can mock `this`.
+    `into` ({relation, incremental}) names another table than the model's own: a relation an
+    entity's history derives (`silver_derived_relations`).
 #}
-{% macro silver_watermark(column='_applied_through', where=none) -%}
-    {%- if is_incremental() -%}
+{% macro silver_watermark(column='_applied_through', where=none, into=none) -%}
+    {%- if (into.incremental if into else is_incremental()) -%}
         (
             select coalesce(max(watermark_source.{{ column }}), {{ lowest_timestamp() }})
-            from {{ this }} as watermark_source
+            from {{ into.relation if into else this }} as watermark_source
             {% if where %}where {{ where }}{% endif %}
         )
     {%- else -%}

@@ -10,10 +10,14 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='append_new_columns',
+        post_hook="{{ record_expectation_results('web_events') }}",
     )
 }}
 
-{%- set lookback_hours = var('web_events_lookback_hours', 72) | int -%}
+{%- set lookback_hours = var('web_events_lookback_hours', 72) | int %}
+
+-- the data-quality log its post-hook appends to
+-- depends_on: {{ ref('dq_expectation_results') }}
 
 with
 

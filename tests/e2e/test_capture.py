@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,6 +23,8 @@ import pytest
 from oracles import ENTITIES
 from postgres import Postgres, postgres_bin
 from warehouse import Warehouse, project_copy
+
+from lakehouse.config import PROJECT_DIR
 
 # a PostgreSQL server and the Debezium JVM
 pytestmark = [
@@ -299,6 +302,121 @@ def test_silver_equals_postgres(pg: Postgres, project: Path, tmp_path: Path, nam
     assert sorted(undecoded) == [("customers", 0), ("order_lines", 0), ("orders", 0)]
     assert wh.one("select count(*) from bronze.quarantine_landing") == 0
     source.con.close()
+
+
+# a table the project has never seen, onboarded as docs/add-a-source-table.md says: three files
+EXAMPLE = PROJECT_DIR / "examples" / "promotions"
+PROMOTIONS = """create table promotions (promo_id integer primary key, promo_name varchar(40),
+    discount_pct numeric(5,2), starts_on date, ends_at timestamp)"""
+PROMOTION_COLUMNS = "promotion_id, promotion_name, discount_pct, starts_on, ends_at"
+
+
+def promotion(rng: random.Random, key: int) -> tuple[Any, ...]:
+    starts = dt.date(1960, 1, 1) + dt.timedelta(days=rng.randint(0, 30000))
+    ends = dt.datetime(1965, 1, 1) + dt.timedelta(microseconds=rng.randint(0, 2 * 10**15))
+    return (key, rng.choice([f"Promo #{key}", None, "été ✓"]), money(rng, 0, 99),
+            starts, rng.choice([ends, None]))
+
+
+def test_a_new_table_reaches_silver_from_three_files(pg: Postgres, tmp_path: Path) -> None:
+    """A user's own table (a numeric, a date, a timestamp), captured from PostgreSQL, reaches
+    bronze and silver from its source contract, history model and YAML alone: silver's current
+    state is PostgreSQL's table less the rows an expectation drops (those are quarantined and
+    counted), its history equals the table as of every moment observed, and a rerun changes
+    nothing."""
+    project = project_copy(tmp_path / "project", {})
+    added = sorted(p.relative_to(EXAMPLE) for p in EXAMPLE.rglob("*") if p.is_file())
+    assert len(added) == 3
+    for path in added:
+        assert not (project / path).exists()
+        shutil.copy(EXAMPLE / path, project / path)
+
+    with pg.connect("postgres") as con:
+        con.execute("create database shop")
+    db = pg.connect("shop")
+    db.execute(PROMOTIONS)
+    rng = random.Random(7)
+    changes = 0
+    checkpoints: list[tuple[dt.datetime, set[tuple[Any, ...]]]] = []
+
+    def checkpoint() -> None:
+        at = db.execute("select clock_timestamp()").fetchone()[0]
+        checkpoints.append((at.astimezone(dt.UTC).replace(tzinfo=None),
+                            set(db.execute("select * from promotions").fetchall())))
+        time.sleep(0.02)
+
+    def run(*statements: tuple[str, tuple[Any, ...]]) -> None:
+        nonlocal changes
+        with db.transaction(), db.cursor() as cur:
+            for sql, params in statements:
+                cur.execute(sql, params)
+                changes += cur.rowcount
+        checkpoint()
+
+    insert = "insert into promotions values (%s, %s, %s, %s, %s)"
+    with db.transaction(), db.cursor() as cur:
+        for key in range(1, 9):
+            cur.execute(insert, promotion(rng, key))
+    changes = 8
+    wh = Warehouse(tmp_path / "warehouse", project_dir=project)
+    env = {**wh.env, **pg.env("shop"), "LAKEHOUSE_CAPTURE_STATE": str(tmp_path / "state")}
+    capture = Capture(env, tmp_path / "capture.log", "--tables", "promotions").start()
+
+    def landed() -> int:
+        lines = [json.loads(t) for p in wh.landing.glob("cdc/promotions/*/*.jsonl")
+                 for t in p.read_text().splitlines()]
+        return len({(e.get("payload", e)["op"], e.get("payload", e)["source"]["lsn"],
+                     json.dumps(e.get("payload", e)["after"] or e.get("payload", e)["before"]))
+                    for e in lines if e is not None})
+
+    try:
+        while landed() < changes:  # the snapshot
+            assert capture.process is not None and capture.process.poll() is None, \
+                capture.log.read_text()[-3000:]
+            time.sleep(0.3)
+        checkpoint()  # the snapshot's state, as of its events
+        run(("update promotions set discount_pct = 99.99, ends_at = '1999-12-31 23:59:59.999999' "
+             "where promo_id = 1", ()))
+        run(("delete from promotions where promo_id = 2", ()),
+            ("update promotions set promo_name = null where promo_id = 3", ()))
+        run((insert, (9, "Too generous", Decimal("150.00"), dt.date(1969, 12, 31), None)),
+            ("update promotions set starts_on = '2100-02-28' where promo_id = 4", ()))
+        deadline = time.monotonic() + 120
+        while landed() < changes:
+            assert time.monotonic() < deadline, f"{landed()} of {changes} events landed"
+            time.sleep(0.3)
+    finally:
+        capture.stop()
+
+    wh.dbt("build", "--select", "+promotions_history")
+    final = checkpoints[-1][1]
+    valid = {row for row in final if 0 <= row[2] <= 100}
+    assert set(wh.sql(f"select {PROMOTION_COLUMNS} from silver.promotions")) == valid
+    for at, state in checkpoints:
+        as_of = set(wh.sql(f"select {PROMOTION_COLUMNS} from silver.promotions_history "
+                           f"where valid_from <= '{at}' and (valid_to is null or valid_to > '{at}') "
+                           "and not is_deleted"))
+        assert as_of == state, (at, sorted(as_of ^ state, key=str)[:4])
+    assert wh.sql("select promotion_id, _failed_expectations from silver.quarantine_promotions") \
+        == [(9, ["discount_in_range"])]
+    counted = dict(wh.sql("select expectation_name, sum(failed_rows) from "
+                          "silver.dq_expectation_results where model_name = 'promotions' group by 1"))
+    ended_early = sum(1 for row in final if row[4] is not None and row[4].date() < row[3])
+    assert counted == {"promotion_id_present": 0, "discount_in_range": 1,
+                       "ends_after_start": ended_early}
+    assert wh.one("select sum(rows_checked) from silver.dq_expectation_results "
+                  "where model_name = 'promotions' and expectation_name = 'discount_in_range'") \
+        == len(final)
+    assert wh.one("select count(*) from bronze.cdc_promotions") == changes
+    assert wh.sql("select distinct status from bronze.ingest_ledger "
+                  "where feed = 'cdc_promotions'") == [("loaded",)]
+
+    tables = ["bronze.cdc_promotions", "silver.promotions_history", "silver.promotions",
+              "silver.promotions_checked", "silver.quarantine_promotions"]
+    before = {t: wh.sql(f"select count(*), sum(hash(t)) from {t} as t") for t in tables}
+    wh.dbt("build", "--select", "+promotions_history")
+    assert {t: wh.sql(f"select count(*), sum(hash(t)) from {t} as t") for t in tables} == before
+    db.close()
 
 
 def test_idle_exit_stops_a_capture_with_nothing_to_capture(pg: Postgres, tmp_path: Path) -> None:

@@ -17,11 +17,11 @@ def test_results_are_this_invocations_and_failures_raise(tmp_path: Path) -> None
     assert [n["unique_id"] for n in built.nodes] == ["model.lakehouse.ingest_ledger"]
     assert built.invocation_id and built.peak_rss_bytes > 0 and built.seconds > 0
     with pytest.raises(DbtError) as raised:
-        dbt.run("run", "--select", "dq_expectation_results", capture=True)  # its inputs are missing
+        dbt.run("run", "--select", "customers_history", capture=True)  # its inputs are missing
     failed = raised.value.result
     assert not failed.ok and failed.invocation_id != built.invocation_id
     assert failed.failures() and failed.failures()[0].startswith(
-        "model.lakehouse.dq_expectation_results: ")
+        "model.lakehouse.customers_history: ")
     assert "1 node(s) failed" in str(raised.value)
     unchecked = dbt.run("show", "--inline", "select * from no_such_table", check=False,
                         capture=True)
