@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import warehouse
 from warehouse import Served
 
 from lakehouse.sources.generator import generate
@@ -80,13 +81,26 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+def shared_root(factory: pytest.TempPathFactory) -> Path:
+    """The session's directory shared by pytest-xdist's workers."""
+    root = factory.getbasetemp()
+    root = (root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root) / "shared"
+    root.mkdir(exist_ok=True)
+    return root
+
+
+@pytest.fixture(scope="session", autouse=True)
+def parse_seeds(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """dbt's partial parse, shared by the session's scratch warehouses (`Warehouse.dbt`)."""
+    warehouse.PARSE_SEEDS = shared_root(tmp_path_factory) / "parse-seeds"
+    warehouse.PARSE_SEEDS.mkdir(exist_ok=True)
+
+
 def shared(factory: pytest.TempPathFactory, name: str, make: Callable[[Path], object]) -> Path:
     """`name`, made by `make(path)` once per session: by the first worker to ask (the others
     wait on a file lock in the session's base directory, shared by pytest-xdist's workers), and
     made again only if making it failed. Readers must not change it (copy it: `Served.copy`)."""
-    root = factory.getbasetemp()
-    root = (root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root) / "shared"
-    root.mkdir(exist_ok=True)
+    root = shared_root(factory)
     path = root / name
     with (root / f"{name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed

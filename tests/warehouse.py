@@ -4,7 +4,10 @@ real project (as a user would run it)."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -17,6 +20,10 @@ from lakehouse.config import PROJECT_DIR
 from lakehouse.dbt import Dbt, DbtResult
 from lakehouse.sources.generator import deliver
 from lakehouse.warehouse import connect, target
+
+# a directory the session's workers share (set by conftest.py): dbt's partial parse of the
+# project, made by the first scratch warehouse that parses it, given to every new one
+PARSE_SEEDS: Path | None = None
 
 
 class Warehouse:
@@ -43,8 +50,29 @@ class Warehouse:
     def command(self, *args: str) -> list[str]:
         return self.runner.command(*args)
 
+    def _parse_seed(self) -> Path | None:
+        """Where the partial parse of warehouses like this one is shared: same project, target
+        and profile (`Dbt.scratch` gives paths under the warehouse relatively)."""
+        if PARSE_SEEDS is None or self.runner.work is None or self.target != "dev":
+            return None
+        external = (self.external_db.relative_to(self.root)
+                    if self.external_db.is_relative_to(self.root) else self.external_db)
+        key = hashlib.sha256(f"{self.project_dir}\0{external}".encode()).hexdigest()[:16]
+        return PARSE_SEEDS / f"{key}.msgpack"
+
     def dbt(self, *args: str, check: bool = True) -> DbtResult:
+        """dbt as a user runs it. A new warehouse starts from the session's partial parse
+        (dbt checks that it holds for this project and profile, and parses again if not):
+        the full parse, a few seconds of every first build, is made once."""
+        seed, parsed = self._parse_seed(), self.root / "target" / "partial_parse.msgpack"
+        if seed is not None and seed.exists() and not parsed.exists():
+            parsed.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(seed, parsed)
         result = self.runner.run(*args, check=False, capture=True)
+        if seed is not None and not seed.exists() and parsed.exists() and "--vars" not in args:
+            partial = seed.with_suffix(f".{os.getpid()}")
+            shutil.copy(parsed, partial)
+            partial.replace(seed)
         if check and not result.ok:
             raise AssertionError(f"dbt {' '.join(args)} failed:\n{(result.output or '')[-5000:]}")
         return result
@@ -71,6 +99,11 @@ LAKEHOUSE = Path(sys.executable).parent / "lakehouse"
 class Served(Warehouse):
     """A warehouse built as a user builds it, by `lakehouse run` (a child process), which
     publishes gold to its own serving directory (LAKEHOUSE_SERVING)."""
+
+    @property
+    def runner(self) -> Dbt:
+        # dbt as `lakehouse run` runs it (absolute paths), so that the two share a parse
+        return dataclasses.replace(super().runner, work=None)
 
     @property
     def serving(self) -> Path:

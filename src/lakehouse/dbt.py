@@ -114,20 +114,26 @@ class Dbt:
     project_dir: Path = PROJECT_DIR
     env: Mapping[str, str] | None = None
     executable: Path = DBT
+    # a scratch warehouse's directory: dbt runs there, given the paths under it relatively
+    work: Path | None = None
 
     @classmethod
     def scratch(cls, work: Path, landing: Path, db: Path, external_db: Path | None = None,
                 project_dir: Path = PROJECT_DIR, **extra: str) -> Dbt:
         """dbt on a scratch warehouse: its landing zone and DuckDB file, target and log
         directories under `work` (so that runs do not share artifacts), and the attached
-        external database (a missing file gives an empty bronze table)."""
+        external database (a missing file gives an empty bronze table). dbt runs in `work`,
+        given the warehouse's paths under it relatively: two scratch warehouses then have the
+        same profile, so that one's partial parse (target/partial_parse.msgpack) serves the
+        other, which dbt rejects when any connection setting differs. (On the default target
+        only: the lake's catalog records its data path, Spark's its warehouse directory.)"""
         env = {**os.environ, "LAKEHOUSE_LANDING": str(landing), "LAKEHOUSE_DB": str(db),
                "DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs"),
                "LAKEHOUSE_EXTERNAL_DB": str(external_db or work / "no-external-database.sqlite"),
                # its own MLflow store, where `lakehouse` puts it by default: beside the warehouse
                "MLFLOW_TRACKING_URI": default_tracking_uri(db),
                **extra}
-        return cls(project_dir, env)
+        return cls(project_dir, env, work=work)
 
     @property
     def environment(self) -> dict[str, str]:
@@ -145,17 +151,30 @@ class Dbt:
         return [str(self.executable), *args, "--project-dir", str(self.project_dir),
                 "--profiles-dir", str(self.project_dir)]
 
+    def _child(self) -> tuple[dict[str, str], Path]:
+        """The environment and working directory of a dbt child process (see `scratch`)."""
+        env = self.environment
+        if self.work is None or (env.get("LAKEHOUSE_TARGET") or "dev") != "dev":
+            return env, self.project_dir
+        self.work.mkdir(parents=True, exist_ok=True)
+        for name in ("LAKEHOUSE_DB", "LAKEHOUSE_EXTERNAL_DB"):
+            path = Path(env.get(name, ""))
+            if path.is_absolute() and path.is_relative_to(self.work):
+                env[name] = str(path.relative_to(self.work))
+        return env, self.work
+
     def popen(self, *args: str, **kwargs: Any) -> subprocess.Popen[str]:
         """Start a dbt command and return at once (for tests that kill a build mid-way)."""
-        return subprocess.Popen(self.command(*args), cwd=self.project_dir,
-                                env=self.environment, text=True, **kwargs)
+        env, cwd = self._child()
+        return subprocess.Popen(self.command(*args), cwd=cwd, env=env, text=True, **kwargs)
 
     def run(self, *args: str, check: bool = True, capture: bool = False) -> DbtResult:
         """Run one dbt command to its end. With `capture`, its output is kept in the result
         (else it goes to this process's stdout). Raises DbtError if dbt fails and `check`."""
         results_file = self.target / "run_results.json"
         before = results_file.stat().st_mtime_ns if results_file.exists() else None
-        child = measure(self.command(*args), self.environment, self.project_dir, capture)
+        env, cwd = self._child()
+        child = measure(self.command(*args), env, cwd, capture)
         run_results = None
         if results_file.exists() and results_file.stat().st_mtime_ns != before:
             run_results = json.loads(results_file.read_text())

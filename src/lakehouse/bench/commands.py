@@ -39,7 +39,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from lakehouse.bench.pipeline import bench
 
     if args.smoke:
-        args.sf, args.days, args.no_tests = 0.1, 1, True
+        args.sf, args.days, args.no_tests = 0.01, 1, True
     result = bench(args.sf, args.days, seed=args.seed, data=Path(args.data),
                    out=Path(args.out) if args.out else None, memory_limit=args.memory_limit,
                    threads=args.threads, tests=not args.no_tests,
@@ -120,7 +120,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "session) in each run: spark / DuckDB / baseline, measured in one run, "
                         "spark's gold compared with DuckDB's (default duckdb: DuckDB only)")
     p.add_argument("--smoke", action="store_true",
-                   help="smoke mode, as the test suite runs it: SF 0.1, 1 day, no dbt test step")
+                   help="smoke mode, as the test suite runs it: SF 0.01, 1 day, no dbt test step")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("baseline", help="one batch of the plain-DuckDB baseline",
