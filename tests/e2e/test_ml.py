@@ -251,6 +251,9 @@ def test_the_notebook_runs_on_published_gold(scenario: Scenario, tmp_path: Path,
         if name.startswith("LAKEHOUSE_"):
             monkeypatch.setenv(name, value)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", scenario.tracking_uri)
+    # Jupyter's inline plots, whatever this worker imported before: `import streamlit` (the
+    # serving tests' AppTest) sets MPLBACKEND=Agg in the process, which the kernel inherits
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     notebook = nbformat.read(PROJECT_DIR / "notebooks" / "lakehouse_tour.ipynb", as_version=4)
     NotebookClient(notebook, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
