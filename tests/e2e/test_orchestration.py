@@ -105,6 +105,7 @@ def test_definitions_load_with_every_node_test_and_feed(flow: Flow) -> None:
     gold = {dg.AssetKey(["gold", n]) for s, n in built if s == "gold"}
     assert graph.get(PUBLISHED).parent_keys == gold
     assert flow.defs.resolve_schedule_def("daily").cron_schedule == "0 6 * * *"
+    assert flow.defs.resolve_schedule_def("alerts").job_name == "alerts_check"
 
 
 def test_one_run_writes_the_warehouse_at_a_time(flow: Flow) -> None:

@@ -31,23 +31,36 @@ def run_pipeline(settings: Settings, docs: bool = True, max_files_per_run: int |
     (when `publish_to` is given and the build succeeded) publish gold for BI tools. Returns the
     run id; raises PipelineError when the run fails (it is recorded, nothing is published).
 
+    The alerts (alerts/*.yml) are validated before anything is built and evaluated when the
+    run ends, failed or not (`lakehouse.ops`).
+
     Like Auto Loader's trigger AvailableNow: with `max_files_per_run` each dbt build takes at
     most that many new files per feed, and builds repeat until nothing is pending. Every run is
     recorded in `ops.run_history`, failed ones too.
     """
+    from lakehouse.ops.commands import after_run, validated
+
     run = Run(settings, docs=docs, max_files_per_run=max_files_per_run, variables=variables,
               publish_to=publish_to, log=log)
-    if not run.plan():
-        return run.run_id
+    try:  # a broken alert stops the run before it builds (it could not tell anyone)
+        validated(settings)
+    except BaseException:
+        run.recorder.release()
+        raise
     try:
-        for _ in run.builds():
-            pass
-        run.check()
-    except (DbtError, PipelineError) as error:
-        run.fail(error)
-    run.succeed(published=False)  # publish_run marks it published as it publishes
-    if publish_to is not None:
-        publish_run(settings, run.run_id, publish_to, run.dbt.target, log)
+        if not run.plan():
+            return run.run_id
+        try:
+            for _ in run.builds():
+                pass
+            run.check()
+        except (DbtError, PipelineError) as error:
+            run.fail(error)
+        run.succeed(published=False)  # publish_run marks it published as it publishes
+        if publish_to is not None:
+            publish_run(settings, run.run_id, publish_to, run.dbt.target, log)
+    finally:  # success or failure, the alerts are evaluated before the run returns
+        after_run(settings, run.run_id, log)
     log(f"run {run.run_id} finished in {run.recorder.seconds():.1f}s")
     return run.run_id
 

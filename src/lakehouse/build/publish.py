@@ -8,7 +8,8 @@ reader sees the previous or the new complete gold, never a mix, and a reader hol
 file open keeps reading it (the old inode) without blocking anything. The serving copy holds
 only gold, with the warehouse's table and column descriptions (DuckDB comments; in the Parquet
 files' key-value metadata), the masking policy (`governance.column_masks`) and operational
-tables (`ops.run_history`, `ops.dq_latest`, `ops.freshness`), never bronze or silver.
+tables (`ops.run_history`, `ops.dq_latest`, `ops.freshness`, `ops.alert_history`,
+`ops.incidents`), never bronze or silver.
 """
 
 from __future__ import annotations
@@ -192,6 +193,10 @@ def publish(warehouse: Path, serving: Path, manifest_path: Path, run_id: str | N
                             from warehouse.bronze.ingest_ledger""",
             # paths only (no data), so the dashboard can count landing files still pending
             "ingested_files": "select feed, path from warehouse.bronze.ingest_ledger",
+            # the alerts' evaluations and incidents (lakehouse.ops), up to the run before
+            # this publish's own evaluation, which follows it
+            "alert_history": "select * from warehouse.ops.alert_history",
+            "incidents": "select * from warehouse.ops.incidents",
         }.items():
             with contextlib.suppress(duckdb.CatalogException):  # not built yet (first run)
                 con.execute(f"create table ops.{name} as {sql}")

@@ -19,6 +19,8 @@ the DuckDB file open read-write) is transient: the step is retried with backoff 
 40 s). Triggers: the sensor `landing_files` (Databricks' file-arrival trigger: it asks the same
 question as `lakehouse run`, so it never starts a run for nothing), the schedule `daily`, and
 runs launched from the UI. Runs carry a tag that the instance limits to one run at a time.
+Each run ends with the alerts' evaluation (`lakehouse.ops`), and the schedule `alerts` evaluates
+them every hour in between (the job `alerts_check`, under the same one-writer tag).
 """
 
 # no `from __future__ import annotations`: Dagster reads the op's config class from its
@@ -134,6 +136,7 @@ def build_definitions(manifest_file: Path | None = None) -> dg.Definitions:
         governance check, recorded in ops.run_history under the Dagster run id; then gold
         published. Models dbt did not need to rebuild are not reported materialized."""
         from lakehouse.build.pipeline import Run, is_transient, publish_run
+        from lakehouse.ops.commands import after_run
 
         settings = Settings.from_env()
         run_id = context.run.run_id
@@ -144,6 +147,7 @@ def build_definitions(manifest_file: Path | None = None) -> dg.Definitions:
         results: list[DbtResult] = []
         try:
             if not run.plan():
+                after_run(settings, run_id, context.log.info)
                 return
             results.extend(run.builds())
             run.check()
@@ -152,7 +156,10 @@ def build_definitions(manifest_file: Path | None = None) -> dg.Definitions:
                 run.recorder.release()  # the retry, in this process, takes the lock anew
                 raise retry(context, error) from error
             yield from _events(context, manifest, results)  # the failed checks show in the UI
-            run.fail(error)  # records the run as failed, raises PipelineError
+            try:
+                run.fail(error)  # records the run as failed, raises PipelineError
+            finally:
+                after_run(settings, run_id, context.log.info)
         yield from _events(context, manifest, results)
         run.succeed(published=False)
         for attempt in range(RETRIES + 1):  # the build is recorded: only publishing is retried
@@ -164,6 +171,7 @@ def build_definitions(manifest_file: Path | None = None) -> dg.Definitions:
                     raise
                 context.log.warning(f"publishing waits for the warehouse: {error}")
                 time.sleep(5 * 2 ** attempt)
+        after_run(settings, run_id, context.log.info)
         yield dg.MaterializeResult(asset_key=PUBLISHED,
                                    metadata={"serving": dg.MetadataValue.path(str(served))})
 
@@ -190,8 +198,26 @@ def build_definitions(manifest_file: Path | None = None) -> dg.Definitions:
         default_status=dg.DefaultScheduleStatus.RUNNING,
         description="Every day at 06:00 UTC, whatever arrived (a run with nothing pending "
                     "records `no_changes` in a few seconds).")
-    return dg.Definitions(assets=[*sources, lakehouse_run], jobs=[job],
-                          sensors=[landing_files], schedules=[daily])
+
+    @dg.op
+    def evaluate_alerts(context: dg.OpExecutionContext) -> None:
+        """The alerts (alerts/*.yml) evaluated, and what they notify sent."""
+        from lakehouse.ops.commands import check, validated
+
+        settings = Settings.from_env()
+        check(settings, validated(settings), say=context.log.info)
+
+    @dg.job(tags=WAREHOUSE_TAG, description="`lakehouse alerts check`: the alerts evaluated "
+            "between runs (a table going stale is noticed even when no run comes).")
+    def alerts_check() -> None:
+        evaluate_alerts()
+
+    hourly = dg.ScheduleDefinition(
+        name="alerts", job=alerts_check, cron_schedule="0 * * * *", execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Every hour: the alerts evaluated (freshness SLAs age between runs).")
+    return dg.Definitions(assets=[*sources, lakehouse_run], jobs=[job, alerts_check],
+                          sensors=[landing_files], schedules=[daily, hourly])
 
 
 def retry(context: dg.AssetExecutionContext, error: Exception) -> dg.RetryRequested:

@@ -1,0 +1,1 @@
+"""Operations: alerts as code, their destinations and the incidents they open."""
