@@ -30,12 +30,14 @@ DBT = Path(sys.executable).parent / "dbt"
 
 @dataclass
 class Measured:
-    """A child process that ran to its end: exit code, wall seconds, peak resident memory."""
+    """A child process that ran to its end: exit code, wall seconds, peak resident memory,
+    CPU seconds (user + system, its own and its reaped children's, as the kernel counts them)."""
 
     returncode: int
     seconds: float
     peak_rss_bytes: int
     output: str | None
+    cpu_seconds: float = 0.0
 
 
 def measure(command: list[str], env: Mapping[str, str] | None = None, cwd: Path = PROJECT_DIR,
@@ -53,13 +55,14 @@ def measure(command: list[str], env: Mapping[str, str] | None = None, cwd: Path 
         seconds = time.perf_counter() - started
         output.seek(0)
         text = output.read() if capture else None
-    return Measured(child.returncode, seconds, usage.ru_maxrss * 1024, text)
+    return Measured(child.returncode, seconds, usage.ru_maxrss * 1024, text,
+                    usage.ru_utime + usage.ru_stime)
 
 
 @dataclass
 class DbtResult:
     """One dbt invocation: its arguments, exit code, wall seconds, the child's peak resident
-    memory, its output (when captured) and its run_results.json (None when dbt wrote none,
+    memory and CPU seconds, its output (when captured) and its run_results.json (None when dbt wrote none,
     e.g. a parse error or `dbt parse`)."""
 
     args: tuple[str, ...]
@@ -68,6 +71,7 @@ class DbtResult:
     peak_rss_bytes: int
     output: str | None = None
     run_results: dict[str, Any] | None = None
+    cpu_seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -179,7 +183,7 @@ class Dbt:
         if results_file.exists() and results_file.stat().st_mtime_ns != before:
             run_results = json.loads(results_file.read_text())
         result = DbtResult(tuple(args), child.returncode, child.seconds,
-                           child.peak_rss_bytes, child.output, run_results)
+                           child.peak_rss_bytes, child.output, run_results, child.cpu_seconds)
         if check and not result.ok:
             raise DbtError(result)
         return result

@@ -95,6 +95,9 @@ def test_built_in_alerts_follow_the_runs(wh: Alerted) -> None:
     assert "0900.jsonl" in quarantined[0]
     assert con.execute("select count(*) from ops.incidents where alert = 'run_failed' "
                        "and resolved_by = 'alert cleared'").fetchone()[0] == 1
+    # what each run cost: its dbt processes' CPU and peak memory
+    assert con.execute("select bool_and(cpu_seconds > 1 and peak_rss_bytes > 50e6) from "
+                       "ops.run_history where dbt_invocations <> []").fetchone()[0]
     con.close()
     # the serving copy is published before the run's own evaluation: it holds the ones before
     assert wh.served("select count(*) from ops.alert_history")[0][0] >= len(ALERTS["alerts"])

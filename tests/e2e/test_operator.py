@@ -191,6 +191,29 @@ def test_docs_prints_a_site_that_renders_from_disk(published: Served) -> None:
     assert '"nodes"' in site.read_text()  # the manifest is inside the page
 
 
+def test_operations_page_renders_every_panel(published: Served, tmp_path: Path) -> None:
+    port = free_port()
+    server = start([str(LAKEHOUSE), "dashboard", "--port", str(port)], published)
+    panels = ("Runs over time by layer", "The ten most expensive models", "What each run cost",
+              "SLA status", "Open incidents", "Recent alerts")
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz")
+        flags = [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+                 "--virtual-time-budget=30000", "--window-size=1400,2400"]
+        dom = ""
+        for _ in range(8):  # the app renders over a websocket after the page loads
+            dom = subprocess.run([CHROMIUM, *flags, "--dump-dom",
+                                  f"http://127.0.0.1:{port}/operations"], capture_output=True,
+                                 text=True, timeout=120).stdout
+            if all(panel in dom for panel in panels):
+                break
+        assert [panel for panel in panels if panel not in dom] == []
+        assert "stException" not in dom  # no panel failed
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
+
+
 def test_dashboard_shows_the_latest_publish(published: Served, tmp_path: Path) -> None:
     port = free_port()
     server = start([str(LAKEHOUSE), "dashboard", "--port", str(port)], published)

@@ -40,6 +40,9 @@ create table if not exists ops.run_history (
 alter table ops.run_history add column if not exists failure varchar;
 alter table ops.run_history add column if not exists project_hash varchar;
 alter table ops.run_history add column if not exists ml_champion integer;
+alter table ops.run_history add column if not exists cpu_seconds double;
+alter table ops.run_history add column if not exists peak_rss_bytes bigint;
+alter table ops.run_history add column if not exists dbt_seconds double;
 """
 
 # what a run ends as: `no_changes` is a run that found nothing to do (no new landing file, no
@@ -89,6 +92,7 @@ class RunRecorder:
         self.target = target  # dbt's target directory (the manifest of the run's build)
         self.invocations: list[str] = []
         self.models: list[dict[str, Any]] = []
+        self.cpu_seconds, self.peak_rss_bytes, self.dbt_seconds = 0.0, 0, 0.0
         self.failure: str | None = None  # why the run failed, when not a dbt node
         self.project_hash: str | None = None  # the project and variables the run built with
         self.ml_champion: int | None = None  # the MLflow model version gold.pred_* scored with
@@ -102,6 +106,10 @@ class RunRecorder:
         if invocation is None or invocation in self.invocations:
             return
         self.invocations.append(invocation)
+        # what the run cost: the dbt processes' CPU (user + system), peak memory, wall time
+        self.cpu_seconds += result.cpu_seconds
+        self.peak_rss_bytes = max(self.peak_rss_bytes, result.peak_rss_bytes)
+        self.dbt_seconds += result.seconds
         for r in result.nodes:
             self.models.append({
                 "node": r["unique_id"], "status": r["status"],
@@ -135,18 +143,23 @@ class RunRecorder:
                 # dbt-duckdb reports rows affected for seeds, not for models: record the
                 # model's row count after the run instead (`rows_after`)
                 relation = model.pop("relation", None)
+                if relation and relation.count(".") == 2:  # "database"."schema"."table"
+                    model["layer"] = relation.split(".")[1].strip('"`')
                 if relation and model["node"].startswith(("model.", "snapshot.")):
                     with contextlib.suppress(duckdb.Error):
                         model["rows_after"] = con.execute(
                             f"select count(*) from {relation}").fetchone()[0]  # type: ignore[index]
             con.execute("insert into ops.run_history (run_id, started_at, ended_at, status, "
                         "dbt_invocations, files_ingested, models_ok, models_failed, models, "
-                        "published, failure, project_hash, ml_champion) "
-                        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "published, failure, project_hash, ml_champion, cpu_seconds, "
+                        "peak_rss_bytes, dbt_seconds) "
+                        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [self.run_id, self.started_at,
                          dt.datetime.now(dt.UTC).replace(tzinfo=None), status,
                          self.invocations, files, ok, failed, json.dumps(self.models),
-                         published, failure, self.project_hash, self.ml_champion])
+                         published, failure, self.project_hash, self.ml_champion,
+                         round(self.cpu_seconds, 3), self.peak_rss_bytes,
+                         round(self.dbt_seconds, 3)])
         finally:
             con.close()
             self.release()  # the run is recorded: its input is no longer in flight
