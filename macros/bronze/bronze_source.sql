@@ -19,18 +19,20 @@
     models (dbt_project.yml), doing nothing for a model that reads bronze models only.
 #}
 {% macro bronze_source_feeds() %}
-    {% if not execute %}{{ return('') }}{% endif %}
+    {% set landing = [] %}
+    {% for source_name, table_name in model.sources if source_name == 'landing' %}
+        {% do landing.append(table_name) %}
+    {% endfor %}
+    {% if not execute or not landing %}{{ return('') }}{% endif %}
     {% set modelled = [] %}
     {% for node in graph.nodes.values() if node.config.materialized == 'bronze_feed' %}
         {% for source_name, table_name in node.sources %}
             {% do modelled.append(table_name) %}
         {% endfor %}
     {% endfor %}
-    {% for source_name, table_name in model.sources
-        if source_name == 'landing' and table_name not in modelled %}
+    {% for table_name in landing if table_name not in modelled %}
         {% set feed = bronze_feed(table_name) %}
-        {% set target = ref('ingest_ledger').incorporate(path={'identifier': table_name}) %}
-        {% set load = bronze_load(feed, target, 'append_new_columns') %}
+        {% set load = bronze_load(feed, bronze_source(table_name), 'append_new_columns') %}
         {% do run_query(load.sql) %}
         {% do bronze_record_batch(feed) %}
         {% do bronze_end_batch(load.batch) %}

@@ -21,8 +21,10 @@ ALERTS = {
     "alerts": [
         {"name": "run_failed", "builtin": "run_failed", "severity": "critical",
          "owner": "data-eng", "destinations": ["data-eng", "log"]},
-        {"name": "files_quarantined", "builtin": "files_quarantined", "severity": "warning",
-         "owner": "data-eng", "destinations": ["data-eng"]},
+        # named apart from the shipped alert (alerts/platform.yml), whose state the published
+        # warehouse holds: TRIGGERED by day 1's malformed web events, so it would not notify
+        {"name": "quarantined_landing_files", "builtin": "files_quarantined",
+         "severity": "warning", "owner": "data-eng", "destinations": ["data-eng"]},
         # the fixture's earlier runs took a hundredth of the time: five times slower and more
         {"name": "slow_model", "builtin": "slow_model", "severity": "info", "owner": "data-eng",
          "params": {"factor": 5, "min_runs": 3, "min_seconds": 0},
@@ -87,11 +89,14 @@ def test_built_in_alerts_follow_the_runs(wh: Alerted) -> None:
         received = [(m["alert"], m["transition"]) for m in hook.received]
     assert received.count(("run_failed", "triggered")) == 1
     assert received.count(("run_failed", "resolved")) == 1
-    assert received.count(("files_quarantined", "triggered")) == 1
+    # the generator's malformed web events of days 2 and 3 trigger it in the failed run; the
+    # unreadable file keeps it triggered (no second notification) and is in the history
+    assert received.count(("quarantined_landing_files", "triggered")) == 1
     assert received.count(("slow_model", "triggered")) == 1
     con = duckdb.connect(str(wh.db), read_only=True)
     quarantined = con.execute("select detail from ops.alert_history where alert = "
-                              "'files_quarantined' order by evaluated_at desc limit 1").fetchone()
+                              "'quarantined_landing_files' order by evaluated_at desc "
+                              "limit 1").fetchone()
     assert "0900.jsonl" in quarantined[0]
     assert con.execute("select count(*) from ops.incidents where alert = 'run_failed' "
                        "and resolved_by = 'alert cleared'").fetchone()[0] == 1
