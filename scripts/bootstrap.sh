@@ -11,9 +11,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=".venv/.installed-$(cat requirements.txt pyproject.toml | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
-    echo "bootstrap: installing pinned requirements into .venv (about a minute on a fresh machine)"
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+    echo "bootstrap: installing pinned requirements into .venv (half a minute on a fresh machine)"
+    # uv (from PyPI) installs the same pinned set as pip, in a third of pip's time
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
+    .venv/bin/uv pip install --quiet --python .venv/bin/python -r requirements.txt
+    .venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps -e .
     echo "bootstrap: installing the lakehouse command and the DuckDB extensions"
     .venv/bin/lakehouse extensions
     rm -f .venv/.installed-*

@@ -73,6 +73,6 @@
         union all
         select {{ columns }} from {{ source }}
     {%- endset -%}
-    {% do overwrite_with(target, kept) %}
+    {% do overwrite_with(target, kept, cached=[arg_dict['temp_relation']]) %}
     refresh table {{ target }}
 {% endmacro %}

@@ -103,6 +103,13 @@ def test_built_in_alerts_follow_the_runs(wh: Alerted) -> None:
     # what each run cost: its dbt processes' CPU and peak memory
     assert con.execute("select bool_and(cpu_seconds > 1 and peak_rss_bytes > 50e6) from "
                        "ops.run_history where dbt_invocations <> []").fetchone()[0]
+    # and what each run that built left on disk, table by table (the failed run's too)
+    built = con.execute("select count(*) from ops.run_history "
+                        "where dbt_invocations <> []").fetchone()[0]
+    assert con.execute("select count(distinct run_id) from ops.table_storage where "
+                       "table_name = 'fct_order_line' and bytes > 0 and row_count > 0"
+                       ).fetchone()[0] == built == 3
     con.close()
     # the serving copy is published before the run's own evaluation: it holds the ones before
     assert wh.served("select count(*) from ops.alert_history")[0][0] >= len(ALERTS["alerts"])
+    assert wh.served("select count(distinct run_id) from ops.table_storage")[0][0] == 3

@@ -195,7 +195,7 @@ def test_operations_page_renders_every_panel(published: Served, tmp_path: Path) 
     port = free_port()
     server = start([str(LAKEHOUSE), "dashboard", "--port", str(port)], published)
     panels = ("Runs over time by layer", "The ten most expensive models", "What each run cost",
-              "SLA status", "Open incidents", "Recent alerts")
+              "Storage and its growth", "SLA status", "Open incidents", "Recent alerts")
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz")
         flags = [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",

@@ -9,7 +9,7 @@ file open keeps reading it (the old inode) without blocking anything. The servin
 only gold, with the warehouse's table and column descriptions (DuckDB comments; in the Parquet
 files' key-value metadata), the masking policy (`governance.column_masks`) and operational
 tables (`ops.run_history`, `ops.dq_latest`, `ops.freshness`, `ops.alert_history`,
-`ops.incidents`), never bronze or silver.
+`ops.incidents`, `ops.table_storage`), never bronze or silver.
 """
 
 from __future__ import annotations
@@ -197,6 +197,7 @@ def publish(warehouse: Path, serving: Path, manifest_path: Path, run_id: str | N
             # this publish's own evaluation, which follows it
             "alert_history": "select * from warehouse.ops.alert_history",
             "incidents": "select * from warehouse.ops.incidents",
+            "table_storage": "select * from warehouse.ops.table_storage",
         }.items():
             with contextlib.suppress(duckdb.CatalogException):  # not built yet (first run)
                 con.execute(f"create table ops.{name} as {sql}")

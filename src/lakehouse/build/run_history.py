@@ -21,7 +21,7 @@ import duckdb
 from lakehouse.build.landing import has_table
 from lakehouse.dbt import DbtResult, is_failure
 from lakehouse.errors import UserError
-from lakehouse.warehouse import connect
+from lakehouse.warehouse import connect, is_lake
 
 DDL = """
 create schema if not exists ops;
@@ -43,7 +43,18 @@ alter table ops.run_history add column if not exists ml_champion integer;
 alter table ops.run_history add column if not exists cpu_seconds double;
 alter table ops.run_history add column if not exists peak_rss_bytes bigint;
 alter table ops.run_history add column if not exists dbt_seconds double;
+create table if not exists ops.table_storage (
+    run_id varchar not null,
+    recorded_at timestamp,
+    table_schema varchar,
+    table_name varchar,
+    row_count bigint,
+    bytes bigint  -- on disk: the DuckDB file's blocks holding it, a DuckLake's live files
+);
 """
+
+# the schemas whose tables' storage each run records (ops.table_storage)
+STORED_SCHEMAS = ("bronze", "silver", "gold")
 
 # what a run ends as: `no_changes` is a run that found nothing to do (no new landing file, no
 # new external rows, the project as the last successful build had it) and built nothing
@@ -160,6 +171,12 @@ class RunRecorder:
                          published, failure, self.project_hash, self.ml_champion,
                          round(self.cpu_seconds, 3), self.peak_rss_bytes,
                          round(self.dbt_seconds, 3)])
+            if self.invocations:
+                # what the run left on disk, table by table (growth: against the run before)
+                con.executemany("insert into ops.table_storage values "
+                                "(?, now()::timestamp, ?, ?, ?, ?)",
+                                [(self.run_id, *table) for table in
+                                 table_storage(con, is_lake(self.db))])
         finally:
             con.close()
             self.release()  # the run is recorded: its input is no longer in flight
@@ -167,6 +184,34 @@ class RunRecorder:
     def release(self) -> None:
         """Let go of the run lock (a run given up unrecorded, to be retried, releases it)."""
         self._lock.close()
+
+
+def table_storage(con: duckdb.DuckDBPyConnection, lake: bool) -> list[tuple[str, str, int, int]]:
+    """Each table of the layers (`STORED_SCHEMAS`): schema, name, rows and bytes on disk. In a
+    DuckDB file, the blocks that hold the table's data (a block holds one table's); in a
+    DuckLake, the size of its live data and delete files (older versions' files, kept for time
+    travel until `vacuum`, are not counted)."""
+    tables = con.execute("select schema_name, table_name from duckdb_tables() "
+                         "where database_name = current_database() and list_contains(?, "
+                         "schema_name) order by all", [list(STORED_SCHEMAS)]).fetchall()
+    if lake:
+        catalog = con.execute("select current_database()").fetchone()[0]  # type: ignore[index]
+        sizes = dict(((schema, table), size) for schema, table, size in con.execute(
+            f"select s.schema_name, t.table_name, t.file_size_bytes + t.delete_file_size_bytes "
+            f"from ducklake_table_info('{catalog}') as t join "
+            f"__ducklake_metadata_{catalog}.ducklake_schema as s using (schema_id) "
+            f"where s.end_snapshot is null").fetchall())
+    else:
+        block = con.execute("select block_size from pragma_database_size() "
+                            "where database_name = current_database()").fetchone()[0]  # type: ignore[index]
+    found = []
+    for schema, table in tables:
+        rows = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]  # type: ignore[index]
+        size = (sizes.get((schema, table), 0) if lake else block * con.execute(
+            "select count(distinct block_id) from pragma_storage_info(?) where block_id >= 0",
+            [f'"{schema}"."{table}"']).fetchone()[0])  # type: ignore[index]
+        found.append((schema, table, rows, size))
+    return found
 
 
 def mark_published(db: Path, run_id: str, published: bool = True) -> None:

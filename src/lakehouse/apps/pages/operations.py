@@ -1,7 +1,8 @@
 """The dashboard's Operations page (Streamlit's `pages/`): what the runs cost and how the
 platform is doing, from the published serving copy only (read-only, as the executive page):
-runs over time by layer, the most expensive models and their trend, what each run cost, SLA
-status per gold table and exposure, open incidents and recent alerts."""
+runs over time by layer, the most expensive models and their trend, what each run cost, the
+storage of each layer and the tables that grew most, SLA status per gold table and exposure,
+open incidents and recent alerts."""
 
 from __future__ import annotations
 
@@ -70,6 +71,33 @@ try:
                                  round(peak_rss_bytes / 2^20) as peak_mib, files_ingested
                           from ops.run_history where cpu_seconds is not null
                           order by started_at desc limit 20"""), hide_index=True)
+
+    st.subheader("Storage and its growth")
+    if has("table_storage"):
+        st.caption("Bytes on disk per layer after each run, and the tables that grew most in "
+                   "the latest run (against the run before).")
+        st.area_chart(frame("""select recorded_at, table_schema as layer,
+                                      sum(bytes) / 2^20 as mib
+                               from ops.table_storage group by all order by 1"""),
+                      x="recorded_at", y="mib", color="layer")
+        st.dataframe(frame("""with sized as (
+                                  select *,
+                                         bytes - lag(bytes) over per_table as growth,
+                                         row_count - lag(row_count) over per_table as rows_added
+                                  from ops.table_storage
+                                  window per_table as (partition by table_schema, table_name
+                                                       order by recorded_at))
+                              select table_schema || '.' || table_name as "table",
+                                     round(bytes / 2^20, 2) as mib,
+                                     round(growth / 2^20, 2) as growth_mib,
+                                     row_count, rows_added
+                              from sized
+                              where run_id = (select arg_max(run_id, recorded_at)
+                                              from ops.table_storage)
+                              order by growth desc nulls last, bytes desc limit 10"""),
+                     hide_index=True)
+    else:
+        st.info("No run has recorded its tables' storage yet.")
 
     left, right = st.columns(2)
     with left:
