@@ -195,3 +195,14 @@ def test_an_unset_secret_is_named(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip() == ("lakehouse: alerts/team.yml: destination owner: "
                                      "LAKEHOUSE_SMTP_HOST is not set")
+
+
+def test_incidents_before_any_evaluation_is_one_line(tmp_path: Path) -> None:
+    db = tmp_path / "warehouse.duckdb"
+    record_run(db, T0)  # a warehouse that ran, with no alert evaluated yet
+    result = subprocess.run([str(LAKEHOUSE), "incidents"], cwd=PROJECT_DIR,
+                            env={**os.environ, "LAKEHOUSE_DB": str(db)},
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("lakehouse: no alert has been evaluated yet "
+                                     "(`lakehouse alerts check`)")

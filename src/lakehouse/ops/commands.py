@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from lakehouse import log
 from lakehouse.config import DB, Settings, target_path
 from lakehouse.errors import UserError
@@ -98,7 +100,7 @@ def _print_table(db: Path, sql: str, params: list[Any], as_json: bool) -> None:
     try:
         try:
             cursor = con.execute(sql, params)
-        except Exception as error:
+        except duckdb.CatalogException as error:  # ops' tables are made by the first evaluation
             raise UserError("no alert has been evaluated yet (`lakehouse alerts check`)") \
                 from error
         print_rows([d[0] for d in cursor.description or []], cursor.fetchall(), as_json)
