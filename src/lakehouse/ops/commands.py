@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 
 from lakehouse import log
+from lakehouse.build.landing import has_table
 from lakehouse.config import DB, Settings, target_path
 from lakehouse.errors import UserError
 from lakehouse.lake.commands import print_rows
@@ -73,11 +74,9 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         if settings.db.exists():
             con = connect(settings.db, read_only=True)
             try:
-                con.execute("select 1 from ops.alert_state limit 0")
-                states = {r[0]: r[1:] for r in con.execute(
-                    "select alert, state, since, value from ops.alert_state").fetchall()}
-            except Exception:
-                states = {}
+                if has_table(con, "ops", "alert_state"):
+                    states = {r[0]: r[1:] for r in con.execute(
+                        "select alert, state, since, value from ops.alert_state").fetchall()}
             finally:
                 con.close()
         rows = [(a.name, a.builtin or "sql", a.severity, a.owner, ", ".join(a.destinations),

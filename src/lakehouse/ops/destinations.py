@@ -19,6 +19,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from lakehouse.build.landing import has_table
 from lakehouse.ops.alerts import Config, Destination
 from lakehouse.warehouse import connect
 
@@ -69,9 +70,7 @@ def deliver(db: Path, config: Config, attempts: int = 3, backoff_seconds: float 
     con = connect(db)
     outcome = {"sent": 0, "failed": 0}
     try:
-        has_outbox = con.execute("select count(*) from duckdb_tables() where schema_name = 'ops' "
-                                 "and table_name = 'notifications'").fetchone()
-        if not has_outbox or not has_outbox[0]:
+        if not has_table(con, "ops", "notifications"):
             return outcome
         pending = con.execute("select notification_id, destination, payload from "
                               "ops.notifications where status <> 'sent' "

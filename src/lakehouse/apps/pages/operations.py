@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lakehouse.build.landing import has_table
 from lakehouse.build.publish import connect_serving
 from lakehouse.config import Settings
 
@@ -35,9 +36,7 @@ def frame(sql: str):
 
 
 def has(table: str) -> bool:
-    found = con.execute("select count(*) from duckdb_tables() where schema_name = 'ops' "
-                        "and table_name = ?", [table]).fetchone()
-    return bool(found and found[0])
+    return has_table(con, "ops", table)
 
 
 try:
