@@ -206,3 +206,19 @@ def test_incidents_before_any_evaluation_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.strip() == ("lakehouse: no alert has been evaluated yet "
                                      "(`lakehouse alerts check`)")
+
+
+def test_each_freshness_alert_watches_its_own_slas(tmp_path: Path) -> None:
+    db = tmp_path / "warehouse.duckdb"
+    record_run(db, T0)
+    directory = tmp_path / "alerts"
+    directory.mkdir()
+    (directory / "team.yml").write_text(yaml.safe_dump({
+        "destinations": [{"name": "log", "type": "log"}],
+        "alerts": [{"name": f"orders_within_{sla}", "builtin": "freshness",
+                    "params": {"slas": {"fct_orders": sla}}, "destinations": ["log"]}
+                   for sla in ("1h", "3h")]}))
+    config = alerts.load(directory)
+    states = {e.alert.name: e.state for e in
+              alerts.evaluate(db, config, MANIFEST, now=T0 + dt.timedelta(hours=2))}
+    assert states == {"orders_within_1h": "TRIGGERED", "orders_within_3h": "OK"}

@@ -99,12 +99,14 @@ class Destination:
 
     def resolved(self, key: str) -> Any:
         """A setting with its `${VAR}` references replaced from the environment."""
+        def substituted(text: str) -> str:
+            return ENV_REFERENCE.sub(lambda m: os.environ.get(m.group(1), ""), text)
+
         value = self.settings.get(key)
         if isinstance(value, str):
-            return ENV_REFERENCE.sub(lambda m: os.environ.get(m.group(1), ""), value)
+            return substituted(value)
         if isinstance(value, list):
-            return [ENV_REFERENCE.sub(lambda m: os.environ.get(m.group(1), ""), str(v))
-                    for v in value]
+            return [substituted(str(v)) for v in value]
         return value
 
 
@@ -261,23 +263,22 @@ def _slow_model(alert: Alert, _: dict) -> str:
 
 
 def _freshness(alert: Alert, context: dict) -> str:
-    """Each declared SLA (`config.meta.freshness_sla` on an exposure or a model, or the alert's
-    `slas` parameter: name -> duration) against the age of its data: the time since the last
-    run that built the model successfully (an exposure: its stalest model)."""
-    rows = [f"('{name}', '{node}', {seconds})" for name, nodes, seconds in context["slas"]
+    """Each SLA the alert watches (`declared_slas`) against the age of its data: the time
+    since the last run that built the model successfully (an exposure: its stalest model)."""
+    rows = [f"('{name}', '{node}', {seconds})"
+            for name, nodes, seconds in declared_slas(context["manifest"], alert)
             for node in nodes]
     if not rows:
         return "select null as name where false"
     return (f"with sla(name, node, max_age_seconds) as (values {', '.join(rows)}), "
             f"built as (select m.node, max(runs.ended_at) as built_at from ops.run_history "
-            f"as runs, unnest({MODELS}) as t(m) where m.status = 'success' group by 1) "
-            f"select sla.name, round(max(epoch(timestamp '{context['now']}' - "
-            "coalesce(built.built_at, timestamp '1970-01-01'))), 1) as age_seconds, "
+            f"as runs, unnest({MODELS}) as t(m) where m.status = 'success' group by 1), "
+            f"ages as (select sla.name, max(epoch(timestamp '{context['now']}' - "
+            "coalesce(built.built_at, timestamp '1970-01-01'))) as age_seconds, "
             "any_value(sla.max_age_seconds) as max_age_seconds "
-            "from sla left join built using (node) group by sla.name "
-            "having max(epoch(timestamp '" + str(context["now"]) + "' - "
-            "coalesce(built.built_at, timestamp '1970-01-01'))) > any_value(sla.max_age_seconds) "
-            "order by 1")
+            "from sla left join built using (node) group by sla.name) "
+            "select name, round(age_seconds, 1) as age_seconds, max_age_seconds from ages "
+            "where age_seconds > max_age_seconds order by 1")
 
 
 def _serving_stale(alert: Alert, context: dict) -> str:
@@ -301,24 +302,23 @@ BUILTINS: dict[str, Callable[[Alert, dict], str]] = {
 def declared_slas(manifest: dict[str, Any], alert: Alert) -> list[tuple[str, list[str], float]]:
     """The freshness SLAs: (name, model nodes, seconds), from `config.meta.freshness_sla` of
     the exposures and models in dbt's manifest, and the alert's `slas` parameter."""
+    def models_of(node: dict[str, Any]) -> list[str]:
+        return ([node["unique_id"]] if node["resource_type"] == "model"
+                else [n for n in node["depends_on"]["nodes"] if n.startswith("model.")])
+
+    candidates = {n["name"]: n for n in [*manifest.get("nodes", {}).values(),
+                                         *manifest.get("exposures", {}).values()]
+                  if n.get("resource_type") in ("model", "exposure")}
     found: dict[str, tuple[list[str], float]] = {}
-    for node in [*manifest.get("nodes", {}).values(), *manifest.get("exposures", {}).values()]:
+    for name, node in candidates.items():
         meta = {**(node.get("meta") or {}), **((node.get("config") or {}).get("meta") or {})}
         if "freshness_sla" in meta:
-            nodes = ([node["unique_id"]] if node["resource_type"] == "model"
-                     else [n for n in node["depends_on"]["nodes"] if n.startswith("model.")])
-            found[node["name"]] = (nodes, duration_seconds(meta["freshness_sla"]))
-    names = {n["name"]: n for n in [*manifest.get("nodes", {}).values(),
-                                    *manifest.get("exposures", {}).values()]
-             if n.get("resource_type") in ("model", "exposure")}
+            found[name] = (models_of(node), duration_seconds(meta["freshness_sla"]))
     for name, duration in (alert.params.get("slas") or {}).items():
-        if name not in names:
+        if name not in candidates:
             raise AlertConfigError(f"{alert.file}: alert {alert.name}: SLA on '{name}', which "
                                    "is no model or exposure of the project")
-        node = names[name]
-        nodes = ([node["unique_id"]] if node["resource_type"] == "model"
-                 else [n for n in node["depends_on"]["nodes"] if n.startswith("model.")])
-        found[name] = (nodes, duration_seconds(duration))
+        found[name] = (models_of(candidates[name]), duration_seconds(duration))
     return [(name, nodes, seconds) for name, (nodes, seconds) in sorted(found.items())]
 
 
@@ -328,15 +328,16 @@ def query_of(alert: Alert, context: dict) -> str:
 
 def context_for(config: Config, manifest: dict[str, Any] | None,
                 now: dt.datetime | None = None) -> dict[str, Any]:
+    """What the built-ins read besides the warehouse: the time of the evaluation and dbt's
+    manifest; every freshness alert's SLAs checked against it (an AlertConfigError)."""
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    slas: list[tuple[str, list[str], float]] = []
     for alert in config.alerts:
         if alert.builtin == "freshness":
             try:
-                slas = declared_slas(manifest or {}, alert)
+                declared_slas(manifest or {}, alert)
             except ValueError as error:
                 raise AlertConfigError(f"{alert.file}: alert {alert.name}: {error}") from None
-    return {"now": now.isoformat(sep=" "), "slas": slas}
+    return {"now": now.isoformat(sep=" "), "manifest": manifest or {}}
 
 
 def validate(config: Config, db: Path, manifest: dict[str, Any] | None) -> None:
