@@ -275,12 +275,15 @@ def project_fingerprint(variables: dict, project_dir: Path = PROJECT_DIR) -> str
 
 def column_lineage(db: Path, target: Path) -> Lineage:
     """Column lineage of the last build (its manifest, the warehouse's catalog), written to
-    `<target>/column_lineage.json`."""
-    from lakehouse.build.lineage import build, warehouse_schema, write
+    `<target>/column_lineage.json` (whose previous version lends the traces that still hold)."""
+    from lakehouse.build.lineage import ARTIFACT, build, read, warehouse_schema, write
 
     manifest = json.loads((target / "manifest.json").read_text())
     database = next((n["database"] for n in manifest["nodes"].values()
                      if n["resource_type"] == "model"), db.stem)
-    result = build(manifest, warehouse_schema(db, database))
+    previous = None
+    with contextlib.suppress(OSError, ValueError, KeyError):  # none, or not one we can read
+        previous = read(target) if (target / ARTIFACT).exists() else None
+    result = build(manifest, warehouse_schema(db, database), previous)
     write(result, target)
     return result
