@@ -32,11 +32,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     os.environ.setdefault("DBT_LOG_LEVEL_FILE", "none")
 
 
-# the longest test files first: with a few workers (pytest-xdist, a file per worker) the
-# suite ends when its last file does, so a long file must not start last
-LONGEST_FIRST = ("test_spark", "test_silver", "test_lake", "test_serving", "test_orchestration",
-                 "test_gold", "test_bronze_runs", "test_operator", "test_increments", "test_ml",
-                 "test_poison", "test_bench", "test_capture", "test_governance")
+# the longest test files first (their seconds in the suite, docs/testing.md): with a few
+# workers (pytest-xdist, a file per worker, in this order: `lakehouse test` turns off xdist's
+# own order, by number of tests) the suite ends when its last file does, so a long file must
+# not start last
+LONGEST_FIRST = ("test_spark", "test_lake", "test_silver", "test_bronze_runs",
+                 "test_orchestration", "test_operator", "test_serving", "test_gold",
+                 "test_increments", "test_ml", "test_capture", "test_poison", "test_bronze",
+                 "test_bench", "test_databricks", "test_alert_runs", "test_governance",
+                 "test_debezium")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -80,8 +80,11 @@ def run_tests(pytest_args: Sequence[str] = (), fast: bool = False,
     # pytest-xdist, a test file per worker (a file's module fixtures, its warehouses, are built
     # once): a worker per core and one more, as the tests spend a quarter of their time waiting
     # (on a server, a JVM, a killed run, the disk) rather than computing; `-- -n 0` runs in
-    # one process
-    workers = ["-n", str((os.cpu_count() or 1) + 1), "--dist", "loadfile"]
+    # one process. The files start in the order tests/conftest.py gives them (the longest
+    # first), not in pytest-xdist's default order, by number of tests: that started the
+    # 12-test Spark file, the longest, last, and the suite ended minutes after the other files
+    workers = ["-n", str((os.cpu_count() or 1) + 1), "--dist", "loadfile",
+               "--no-loadscope-reorder"]
     tiers = list(FAST_TIERS) if fast else []
     log(f"test step: pytest {' '.join(tiers) or 'tests (every tier)'}, {workers[1]} workers")
     return subprocess.call([str(bin_dir / "pytest"), *workers, *tiers, *pytest_args],
