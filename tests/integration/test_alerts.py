@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
@@ -42,19 +43,27 @@ def record_run(db: Path, ended_at: dt.datetime, status: str = "success",
     con.close()
 
 
+LOG = {"name": "log", "type": "log"}
+
+
+def write_alerts(directory: Path, name: str, alert_list: list[dict],
+                 destinations: Sequence[dict] = (LOG,)) -> Path:
+    """`directory/name` (made if missing): the alerts file a team writes."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / name).write_text(yaml.safe_dump({"destinations": list(destinations),
+                                                  "alerts": alert_list}))
+    return directory
+
+
 def declare(directory: Path, smtp: bool = True, sla: str = "1h") -> Path:
     """A freshness SLA of `sla` on fct_orders, to a webhook ($TEST_WEBHOOK_URL), e-mail, a log."""
-    directory.mkdir(parents=True, exist_ok=True)
-    destinations = [{"name": "data-eng", "type": "webhook", "url": "${TEST_WEBHOOK_URL}"},
-                    {"name": "log", "type": "log"}]
+    destinations = [{"name": "data-eng", "type": "webhook", "url": "${TEST_WEBHOOK_URL}"}, LOG]
     if smtp:
         destinations.append({"name": "owner", "type": "email", "to": ["owner@example.com"]})
-    (directory / "team.yml").write_text(yaml.safe_dump({
-        "destinations": destinations,
-        "alerts": [{"name": "orders_stale", "builtin": "freshness", "severity": "critical",
-                    "owner": "data-eng", "params": {"slas": {"fct_orders": sla}},
-                    "destinations": ["data-eng", *(["owner"] if smtp else [])]}]}))
-    return directory
+    return write_alerts(directory, "team.yml", [
+        {"name": "orders_stale", "builtin": "freshness", "severity": "critical",
+         "owner": "data-eng", "params": {"slas": {"fct_orders": sla}},
+         "destinations": ["data-eng", *(["owner"] if smtp else [])]}], destinations)
 
 
 MANIFEST = {"nodes": {MODEL: {"unique_id": MODEL, "name": "fct_orders", "resource_type": "model",
@@ -163,11 +172,8 @@ def test_a_broken_alert_is_one_line_naming_its_file(tmp_path: Path, entry: dict,
                                                    problem: str) -> None:
     db = tmp_path / "warehouse.duckdb"
     record_run(db, T0)
-    directory = tmp_path / "alerts"
-    directory.mkdir()
-    (directory / "broken.yml").write_text(yaml.safe_dump({
-        "destinations": [{"name": "log", "type": "log"}],
-        "alerts": [{"name": "broken", "destinations": ["log"], **entry}]}))
+    directory = write_alerts(tmp_path / "alerts", "broken.yml",
+                             [{"name": "broken", "destinations": ["log"], **entry}])
     (tmp_path / "target").mkdir()
     (tmp_path / "target" / "manifest.json").write_text(json.dumps(MANIFEST))
     env = {**os.environ, "LAKEHOUSE_DB": str(db), "LAKEHOUSE_ALERTS": str(directory),
@@ -182,11 +188,10 @@ def test_a_broken_alert_is_one_line_naming_its_file(tmp_path: Path, entry: dict,
 
 
 def test_an_unset_secret_is_named(tmp_path: Path) -> None:
-    directory = tmp_path / "alerts"
-    directory.mkdir()
-    (directory / "team.yml").write_text(yaml.safe_dump({
-        "destinations": [{"name": "owner", "type": "email", "to": ["o@example.com"]}],
-        "alerts": [{"name": "failed", "builtin": "run_failed", "destinations": ["owner"]}]}))
+    directory = write_alerts(
+        tmp_path / "alerts", "team.yml",
+        [{"name": "failed", "builtin": "run_failed", "destinations": ["owner"]}],
+        [{"name": "owner", "type": "email", "to": ["o@example.com"]}])
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAKEHOUSE_SMTP")}
     result = subprocess.run([str(LAKEHOUSE), "alerts", "validate"], cwd=PROJECT_DIR,
                             env={**env, "LAKEHOUSE_ALERTS": str(directory),
@@ -211,13 +216,10 @@ def test_incidents_before_any_evaluation_is_one_line(tmp_path: Path) -> None:
 def test_each_freshness_alert_watches_its_own_slas(tmp_path: Path) -> None:
     db = tmp_path / "warehouse.duckdb"
     record_run(db, T0)
-    directory = tmp_path / "alerts"
-    directory.mkdir()
-    (directory / "team.yml").write_text(yaml.safe_dump({
-        "destinations": [{"name": "log", "type": "log"}],
-        "alerts": [{"name": f"orders_within_{sla}", "builtin": "freshness",
-                    "params": {"slas": {"fct_orders": sla}}, "destinations": ["log"]}
-                   for sla in ("1h", "3h")]}))
+    directory = write_alerts(tmp_path / "alerts", "team.yml", [
+        {"name": f"orders_within_{sla}", "builtin": "freshness",
+         "params": {"slas": {"fct_orders": sla}}, "destinations": ["log"]}
+        for sla in ("1h", "3h")])
     config = alerts.load(directory)
     states = {e.alert.name: e.state for e in
               alerts.evaluate(db, config, MANIFEST, now=T0 + dt.timedelta(hours=2))}
