@@ -73,6 +73,6 @@
         union all
         select {{ columns }} from {{ source }}
     {%- endset -%}
-    {% do overwrite_with(target, kept, cached=[arg_dict['temp_relation']]) %}
+    {% do overwrite_with(target, kept) %}
     refresh table {{ target }}
 {% endmacro %}

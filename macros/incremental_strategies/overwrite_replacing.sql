@@ -15,6 +15,6 @@
         union all
         select {{ columns }} from {{ arg_dict['temp_relation'] }}
     {%- endset -%}
-    {% do overwrite_with(target, kept, cached=[arg_dict['temp_relation']]) %}
+    {% do overwrite_with(target, kept) %}
     refresh table {{ target }}
 {% endmacro %}
