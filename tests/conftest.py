@@ -11,7 +11,7 @@ import shutil
 import signal
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -94,10 +94,13 @@ def shared_root(factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def parse_seeds(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """dbt's partial parse, shared by the session's scratch warehouses (`Warehouse.dbt`)."""
+def parse_seeds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """dbt's partial parse, shared by the session's scratch warehouses (`Warehouse.dbt`); and
+    the process their dbt commands are forked from, stopped with the session."""
     warehouse.PARSE_SEEDS = shared_root(tmp_path_factory) / "parse-seeds"
     warehouse.PARSE_SEEDS.mkdir(exist_ok=True)
+    yield
+    warehouse.LAUNCHER.stop()
 
 
 def shared(factory: pytest.TempPathFactory, name: str, make: Callable[[Path], object]) -> Path:

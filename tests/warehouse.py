@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from launcher import Launcher
 
 from lakehouse.config import PROJECT_DIR
 from lakehouse.dbt import Dbt, DbtResult
@@ -24,6 +25,8 @@ from lakehouse.warehouse import connect, target
 # a directory the session's workers share (set by conftest.py): dbt's partial parse of the
 # project, made by the first scratch warehouse that parses it, given to every new one
 PARSE_SEEDS: Path | None = None
+# dbt's commands, forked from a process that imported dbt once (stopped by conftest.py)
+LAUNCHER = Launcher()
 
 
 class Warehouse:
@@ -40,8 +43,9 @@ class Warehouse:
 
     @property
     def runner(self) -> Dbt:
-        return Dbt.scratch(self.root, self.landing, self.db, self.external_db, self.project_dir,
-                           LAKEHOUSE_TARGET=self.target)
+        runner = Dbt.scratch(self.root, self.landing, self.db, self.external_db,
+                             self.project_dir, LAKEHOUSE_TARGET=self.target)
+        return dataclasses.replace(runner, launch=LAUNCHER.measure)
 
     @property
     def env(self) -> dict[str, str]:

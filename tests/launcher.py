@@ -1,0 +1,119 @@
+"""dbt commands forked from a process that imported dbt once (a zygote, as Android starts its
+apps): each command is still a process of its own, with its own environment, directory and
+output, that runs dbt's command line as the `dbt` executable does and exits, releasing the
+warehouse; only dbt's imports, some 1.6 CPU seconds of every command here, are not paid again.
+
+Run as a script, it is the zygote: it reads one request per line on stdin (JSON: the
+arguments, environment, working directory and output file of a dbt command), forks, waits for
+the command and answers one line (JSON: exit code, CPU seconds, peak memory). `Launcher` is
+the side of the tests (`warehouse.Warehouse.dbt`)."""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # (the zygote imports no lakehouse module: they import DuckDB)
+    from lakehouse.dbt import Measured
+
+# dbt's command line and tasks (pure Python: DuckDB, whose import starts a thread, is left to
+# each command, as a fork copies only the thread that forks)
+PRELOAD = ("dbt.cli.main", "dbt.task.build", "dbt.task.run", "dbt.task.compile",
+           "dbt.task.show", "dbt.task.docs.generate")
+
+
+def _child(request: dict[str, Any]) -> int:
+    """In the forked process: the dbt command, as `dbt` runs it; its exit status."""
+    from dbt.cli.main import cli
+
+    os.environ.clear()
+    os.environ.update(request["env"])
+    os.chdir(request["cwd"])
+    output = os.open(request["output"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(output, 1)
+    os.dup2(output, 2)
+    os.close(output)
+    sys.argv = ["dbt", *request["args"]]
+    try:
+        cli.main(args=request["args"], prog_name="dbt", standalone_mode=True)
+        code = 0
+    except SystemExit as exit:
+        code = exit.code if isinstance(exit.code, int) else int(exit.code is not None)
+    except BaseException:  # as the interpreter would report it
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    atexit._run_exitfuncs()  # dbt-duckdb closes the warehouse at exit
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return code
+
+
+def serve() -> None:
+    for module in PRELOAD:
+        __import__(module)
+    for line in sys.stdin:
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                code = _child(request)
+            finally:
+                os._exit(code)
+        _, status, usage = os.wait4(pid, 0)
+        print(json.dumps({"returncode": os.waitstatus_to_exitcode(status),
+                          "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                          "peak_rss_bytes": usage.ru_maxrss * 1024}), flush=True)
+
+
+class Launcher:
+    """The tests' side: one zygote per test process, started by its first command; `measure`
+    is `lakehouse.dbt.measure` for `Dbt(launch=...)`."""
+
+    def __init__(self) -> None:
+        self.zygote: subprocess.Popen[str] | None = None
+
+    def measure(self, command: list[str], env: Mapping[str, str] | None, cwd: Path,
+                capture: bool) -> Measured:
+        from lakehouse.dbt import DBT, Measured, measure
+
+        if command[0] != str(DBT):  # another dbt (the databricks target's): as a child
+            return measure(command, env, cwd, capture)
+        if self.zygote is None or self.zygote.poll() is not None:
+            self.zygote = subprocess.Popen([sys.executable, __file__], stdin=subprocess.PIPE,
+                                           stdout=subprocess.PIPE, text=True)
+        assert self.zygote.stdin is not None and self.zygote.stdout is not None
+        started = time.perf_counter()
+        with tempfile.NamedTemporaryFile("r", suffix=".log") as output:
+            self.zygote.stdin.write(json.dumps({
+                "args": command[1:], "env": dict(os.environ if env is None else env),
+                "cwd": str(cwd), "output": output.name}) + "\n")
+            self.zygote.stdin.flush()
+            answer = json.loads(self.zygote.stdout.readline())
+            text = output.read()
+        if not capture:
+            print(text, end="")
+        return Measured(answer["returncode"], time.perf_counter() - started,
+                        answer["peak_rss_bytes"], text if capture else None,
+                        answer["cpu_seconds"])
+
+    def stop(self) -> None:
+        if self.zygote is not None:
+            assert self.zygote.stdin is not None
+            self.zygote.stdin.close()  # the zygote ends with its input
+            self.zygote.wait(30)
+            self.zygote = None
+
+
+if __name__ == "__main__":
+    serve()
