@@ -72,6 +72,8 @@ class BuildConfig(dg.Config):
     max_files_per_run: int = Field(
         default=0, description="at most N new files per feed per dbt build, builds repeated "
                                "until nothing is pending (0: all at once)")
+    docs: bool = Field(default=True, description="generate dbt's docs after the build "
+                                                 "(false: as `lakehouse run --no-docs`)")
 
 
 class Translator(DagsterDbtTranslator):
@@ -142,7 +144,7 @@ def build_definitions(manifest_file: Path | None = None) -> dg.Definitions:
         run_id = context.run.run_id
         run = Run(settings, publish_to=settings.serving, run_id=run_id,
                   variables=json.loads(config.variables) or None,
-                  max_files_per_run=config.max_files_per_run or None,
+                  max_files_per_run=config.max_files_per_run or None, docs=config.docs,
                   log=context.log.info, capture=True)
         results: list[DbtResult] = []
         try:
