@@ -94,11 +94,16 @@ def shared_root(factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def parse_seeds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """dbt's partial parse, shared by the session's scratch warehouses (`Warehouse.dbt`); and
-    the process their dbt commands are forked from, stopped with the session."""
+def parse_seeds(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """dbt's partial parse, shared by the session's scratch warehouses (`Warehouse.dbt`)."""
     warehouse.PARSE_SEEDS = shared_root(tmp_path_factory) / "parse-seeds"
     warehouse.PARSE_SEEDS.mkdir(exist_ok=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_launcher() -> Iterator[None]:
+    """The process the scratch warehouses' dbt commands are forked from (`tests/launcher.py`,
+    started by the first command), stopped with the session."""
     yield
     warehouse.LAUNCHER.stop()
 

@@ -71,14 +71,10 @@ def lake(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> Lake:
 
 
 def history(lake: Lake, table: str) -> list[dict]:
-    """`lakehouse history --table` as a user runs it (its JSON)."""
-    return json.loads(lake.cli("history", "--table", table, "--json", "--limit", "100").stdout)
-
-
-def versions_of(lake: Lake, table: str) -> list[dict]:
-    """The same versions from the command's function, in this process (a command costs two
+    """`lakehouse history --table` as a user runs it (its JSON); where the command is not the
+    subject, the tests call its function, `table_history`, in this process (a command costs two
     seconds, and the tests read histories a dozen times)."""
-    return json.loads(json.dumps(table_history(lake.db, table), default=str))
+    return json.loads(lake.cli("history", "--table", table, "--json", "--limit", "100").stdout)
 
 
 def test_every_run_records_versions_with_its_run(lake: Lake) -> None:
@@ -115,7 +111,7 @@ def test_time_travel_by_version_is_what_the_table_held(lake: Lake) -> None:
                        check=False)
     assert missing.returncode != 0 and "does not exist" in missing.stderr
     # before the table's first version: one line that names it (not dbt's error and SQL)
-    first = versions_of(lake, "gold.fct_orders")[-1]["version"]
+    first = table_history(lake.db, "gold.fct_orders")[-1]["version"]
     before = lake.cli("time-travel", "--table", "gold.fct_orders", "--version", str(first - 1),
                       check=False)
     assert before.returncode == 1
@@ -127,7 +123,7 @@ def test_restore_writes_a_new_version_and_keeps_the_history(lake: Lake) -> None:
     before = lake.version()
     lake.cli("restore", "--table", "gold.fct_orders", "--version", str(lake.first["version"]))
     assert lake.table("gold.fct_orders") == lake.first["fct_orders"]
-    newest = versions_of(lake, "gold.fct_orders")[0]
+    newest = table_history(lake.db, "gold.fct_orders")[0]
     assert newest["operation"] == "RESTORE" and newest["version"] > before
     assert newest["rows_inserted"] == len(lake.first["fct_orders"])
     # the version before the restore is still there: restoring it undoes the restore
@@ -169,7 +165,7 @@ def test_change_feed_holds_what_a_run_changed(lake: Lake) -> None:
                 {k: v for k, v in row.items() if k != "change_type"})
     assert not [key for key, pair in images.items() if len(pair) == 2 and pair[0] == pair[1]]
     # a table rebuilt whole by the run: its feed starts at the rebuild
-    rebuilt = [v for v in versions_of(lake, "gold.rpt_tpch_q01")
+    rebuilt = [v for v in table_history(lake.db, "gold.rpt_tpch_q01")
                if v["operation"] == "CREATE OR REPLACE TABLE"]
     assert rebuilt
     refused = lake.cli("changes", "--table", "gold.rpt_tpch_q01", "--from", "1", check=False)
@@ -181,7 +177,7 @@ def files(lake: Lake) -> set[Path]:
 
 
 def test_vacuum_expires_old_versions_and_keeps_the_others(lake: Lake) -> None:
-    kept = [v for v in versions_of(lake, "gold.fct_orders") if v["version"] >= lake.first["version"]]
+    kept = [v for v in table_history(lake.db, "gold.fct_orders") if v["version"] >= lake.first["version"]]
     on_disk = files(lake)
     older_than = f"{math.ceil(time.time() - lake.gap)}s"  # the first run's versions only
     lake.cli("vacuum", "--older-than", older_than)
@@ -200,7 +196,7 @@ def test_vacuum_expires_old_versions_and_keeps_the_others(lake: Lake) -> None:
         gone.stderr and "the oldest version kept is" in gone.stderr
     # DESCRIBE HISTORY goes on answering: the kept versions, and the expired ones as expired
     for table in ("gold.fct_orders", "gold.dim_customer", "silver.customers"):
-        after = versions_of(lake, table)
+        after = table_history(lake.db, table)
         assert [v["version"] for v in after] == sorted((v["version"] for v in after),
                                                        reverse=True)
         expired = [v for v in after if v["expired_at"]]
@@ -209,7 +205,7 @@ def test_vacuum_expires_old_versions_and_keeps_the_others(lake: Lake) -> None:
         assert expired[-1]["operation"] == "CREATE TABLE" and expired[-1]["rows_inserted"] > 0
     was = {v["version"]: v for v in kept}
     assert all(was[v["version"]] == {**v, "expired_at": None}
-               for v in versions_of(lake, "gold.fct_orders") if v["version"] in was)
+               for v in table_history(lake.db, "gold.fct_orders") if v["version"] in was)
     assert lake.answer() == lake.second["answer"]
     # the first run's tables live on in the second run's versions until the second run rebuilt
     # them: their files go once every version but the latest and the published one expires
