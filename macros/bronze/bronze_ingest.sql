@@ -8,8 +8,10 @@
     exactly once even when a run is killed part-way. `feed` is the landing source node
     (`bronze_feed`).
     Formats (the source's `meta.format`): `debezium` (JSON lines, Debezium envelopes with or
-    without the Kafka Connect wrapper), `jsonl` (JSON lines, one object each), `parquet`
-    (read as `bronze_parquet_files` says for the engine). On Spark the raw payload and the
+    without the Kafka Connect wrapper), `jsonl` (JSON lines, one object each), both also from
+    the feed's Kafka topic (`meta.kafka_topic`, lines that carry the message's topic,
+    partition, offset, timestamp and key: `_kafka_*`, null for a line of a delivered file);
+    `parquet` (read as `bronze_parquet_files` says for the engine). On Spark the raw payload and the
     Debezium row images are JSON text (`json_stored`).
 #}
 {% macro bronze_ingest(feed) %}
@@ -47,6 +49,13 @@
                 {{ json_stored(json_get('e', '$.after')) }} as _after,
                 is_wrapped as _is_wrapped,
             {% endif %}
+            -- the Kafka message a streamed line is (null for a line of a delivered file)
+            {{ json_text('kafka', '$.topic') }} as _kafka_topic,
+            try_cast({{ json_text('kafka', '$.partition') }} as integer) as _kafka_partition,
+            try_cast({{ json_text('kafka', '$.offset') }} as bigint) as _kafka_offset,
+            {{ timestamp_from_millis("try_cast(" ~ json_text('kafka', '$.timestamp') ~ " as bigint)") }}
+                as _kafka_timestamp,
+            {{ json_text('kafka', '$.key') }} as _kafka_key,
             -- raw payload and technical
             {{ json_stored('e') }} as _raw,
             path as _source_file,

@@ -5,6 +5,9 @@
     'tombstone' for a `null` line (Debezium's delete tombstone: counted, not loaded), and
     otherwise the reason it is quarantined. A file whose last line is cut off (no final newline
     and not valid JSON) is quarantined whole: none of its lines load.
+    A line of a Kafka batch file (`stream/<feed>/...`, written by `lakehouse stream`) is the
+    message's envelope (`kafka`: topic, partition, offset, timestamp, key, value); its value is
+    the line classified here (a null value is the tombstone).
     For `debezium` feeds the envelope `e` is unwrapped from Kafka Connect's
     `{"schema", "payload"}` form when present, `img` is the row image (`after`, or `before`
     for a delete), `field_schemas` the Connect schema of its fields (null without a schema)
@@ -50,17 +53,34 @@
         numbered as (
             {{ bronze_numbered_lines('texts') }}
         ),
+        streamed as (
+            select
+                *,
+                case when path like 'stream/%' then {{ json_parse('raw_line') }} end as kafka
+            from numbered
+        ),
+        delivered as (
+            select
+                *,
+                case
+                    when kafka is null then trim(trailing chr(13) from raw_line)
+                    else coalesce({{ json_text('kafka', '$.value') }}, 'null')
+                end as line
+            from streamed
+        ),
         parsed as (
             select
                 path,
                 line_no,
                 trim(trailing chr(13) from raw_line) as raw_line,
-                {{ json_parse('trim(trailing chr(13) from raw_line)') }} is not null as is_json,
+                kafka,
+                line,
+                {{ json_parse('line') }} is not null as is_json,
                 bool_or(
                     line_no = n_parts and no_final_newline and {{ json_parse('raw_line') }} is null
                 ) over (partition by path) as file_truncated,
-                {{ json_parse('trim(trailing chr(13) from raw_line)') }} as j
-            from numbered
+                {{ json_parse('line') }} as j
+            from delivered
             where not (line_no = n_parts and raw_line = '')
         ),
         enveloped as (
@@ -108,7 +128,7 @@
             case
                 when file_truncated
                     then 'file truncated mid-line: quarantined whole'
-                when trim(raw_line) = '' then 'empty line'
+                when trim(line) = '' then 'empty line'
                 when not is_json then 'malformed JSON'
                 when {{ json_is_null('e') }} then 'tombstone'
                 when not {{ json_is_object('e') }} then 'not a JSON object'

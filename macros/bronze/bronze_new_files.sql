@@ -1,10 +1,10 @@
 {#
-    The feed's files to read in this batch, oldest path first (absolute paths or URIs, as the
-    engine's reader takes them): those the ingest ledger (`ledger`, none on a first run or a
+    The feed's files to read in this batch (its globs: `bronze_feed_globs`), oldest path first
+    (absolute paths or URIs, as the engine's reader takes them): those the ingest ledger (`ledger`, none on a first run or a
     full refresh) does not list, and those it lists as quarantined whole whose size or
     modification time has changed since (replaced by their producer). DuckDB lists with `glob`
     and reads the quarantined files' stats only; Spark lists the landing zone with its
-    `binaryFile` reader, recursively, matching the feed's glob as a regular expression (a glob
+    `binaryFile` reader, recursively, matching the feed's globs as a regular expression (a glob
     without a match is an error in Spark, an empty feed here). No file's content is read.
 #}
 {% macro bronze_new_files(feed, ledger) %}
@@ -23,7 +23,12 @@
             {% else %}
                 false as was_quarantined, null::bigint as size_bytes, null::timestamp as modified_at
             {% endif %}
-        from glob('{{ root }}/{{ feed.meta.path }}')
+        from (
+            {% for pattern in bronze_feed_globs(feed) %}
+                {{ 'union all' if not loop.first }}
+                select file from glob('{{ root }}/{{ pattern }}')
+            {% endfor %}
+        ) as listed
         {% if ledger is not none %}
             left join {{ ledger }} as ledger
                 on ledger.feed = '{{ feed.name }}'
@@ -54,8 +59,11 @@
     {% set files_view = bronze_scratch(feed, 'files') %}
     {# the feed's glob as a regular expression over the file's absolute path (a relative
        landing zone is matched from any directory) #}
-    {% set pattern = ('^' if root.startswith('/') else '/') ~ (root ~ '/' ~ feed.meta.path)
-        | replace('.', '[.]') | replace('*', '[^/]*') ~ '$' %}
+    {% set patterns = [] %}
+    {% for glob in bronze_feed_globs(feed) %}
+        {% do patterns.append((root ~ '/' ~ glob) | replace('.', '[.]') | replace('*', '[^/]*')) %}
+    {% endfor %}
+    {% set pattern = ('^' if root.startswith('/') else '/') ~ '(' ~ patterns | join('|') ~ ')$' %}
     {% do run_query("create or replace temporary view " ~ files_view ~ " using binaryFile options ("
         ~ "path '" ~ root ~ "', recursiveFileLookup 'true')") %}
     {% set listing %}

@@ -9,7 +9,8 @@
 {% macro change_log(extracts, changes) %}
     {%- set extract_only = ['_extract_date', '_rescued_data', '_run_id'] -%}
     {%- set change_only = ['_tx_id', '_source_committed_at', '_before', '_after', '_is_wrapped', '_raw',
-        '_rescued_data', '_run_id'] -%}
+        '_rescued_data', '_run_id', '_kafka_topic', '_kafka_partition', '_kafka_offset', '_kafka_timestamp',
+        '_kafka_key'] -%}
     {%- set baseline -%}
         select
             {{ star_except(extract_only) }},

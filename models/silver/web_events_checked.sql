@@ -30,7 +30,10 @@ typed as (
     select
         {{ star_rename(
             {'customer_key': 'customer_id', 'part_key': 'part_id', 'ts': 'event_at'},
-            except=['_raw', '_rescued_data', '_undecoded_fields', '_run_id'],
+            except=[
+                '_raw', '_rescued_data', '_undecoded_fields', '_run_id',
+                '_kafka_topic', '_kafka_partition', '_kafka_offset', '_kafka_timestamp', '_kafka_key',
+            ],
         ) }},
         max(_ingested_at) over () as _applied_through
     from raw_events

@@ -1,11 +1,12 @@
 """`lakehouse`: the one command-line entry point, `lakehouse <subcommand> --help` for each.
 
 Each subsystem declares its subcommands beside their handlers (`register`): the sources
-(`sources/commands.py`), the build (`build/commands.py`), operations (`ops/commands.py`:
-alerts, incidents), the lake's table versions (`lake/commands.py`), the apps
-(`apps/commands.py`), machine learning (`ml/commands.py`), the benchmarks
-(`bench/commands.py`), the DuckDB extensions and the test suite. `main` is the one place an
-error becomes its one-line message and exit status (`errors.LakehouseError`).
+(`sources/commands.py`), the build (`build/commands.py`), real-time (`stream/commands.py`:
+stream, produce, broker), operations (`ops/commands.py`: alerts, incidents), the lake's table
+versions (`lake/commands.py`), the apps (`apps/commands.py`), machine learning
+(`ml/commands.py`), the benchmarks (`bench/commands.py`), the DuckDB extensions and the test
+suite. `main` is the one place an error becomes its one-line message and exit status
+(`errors.LakehouseError`).
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from lakehouse.lake import commands as lake
 from lakehouse.ml import commands as ml
 from lakehouse.ops import commands as ops
 from lakehouse.sources import commands as sources
+from lakehouse.stream import commands as stream
 
-SUBSYSTEMS = (extensions, sources, build, ops, ml, apps, lake, bench, testsuite)
+SUBSYSTEMS = (extensions, sources, build, stream, ops, ml, apps, lake, bench, testsuite)
 
 
 def build_parser() -> argparse.ArgumentParser:

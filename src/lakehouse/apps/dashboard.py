@@ -39,7 +39,8 @@ try:
     published = con.execute("select run_id, published_at from ops.published").fetchone()
     ingested = set(con.execute("select path from ops.ingested_files").fetchall())
     landing_files = {(str(p.relative_to(settings.landing)),)
-                     for pattern in feeds().values() for p in settings.landing.glob(pattern)}
+                     for patterns in feeds().values() for pattern in patterns
+                     for p in settings.landing.glob(pattern)}
     pending = len(landing_files - ingested)
     totals = con.execute("""select sum(net_revenue), sum(orders), max(order_date)
                             from gold.mart_sales_daily""").fetchone()

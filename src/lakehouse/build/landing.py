@@ -21,11 +21,14 @@ from lakehouse.warehouse import attach, connect
 SOURCES_YML = PROJECT_DIR / "models" / "bronze" / "_bronze__sources.yml"
 
 
-def feeds() -> dict[str, str]:
-    """Feed name -> glob relative to the landing zone root."""
+def feeds() -> dict[str, tuple[str, ...]]:
+    """Feed name -> its globs relative to the landing zone root: `meta.path`, and for a feed
+    with a Kafka topic the files `lakehouse stream` lands from it (as `bronze_feed_globs`)."""
     spec = yaml.safe_load(SOURCES_YML.read_text())
     landing = next(s for s in spec["sources"] if s["name"] == "landing")
-    return {t["name"]: t["config"]["meta"]["path"] for t in landing["tables"]}
+    return {t["name"]: (t["config"]["meta"]["path"],) + (
+        (f"stream/{t['name']}/*/*/*.jsonl",) if t["config"]["meta"].get("kafka_topic") else ())
+        for t in landing["tables"]}
 
 
 def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,
@@ -50,8 +53,9 @@ def pending_files(landing: Path, db: Path) -> dict[str, list[str]]:
                                                   "modified_at from bronze.ingest_ledger").fetchall()}
         finally:
             con.close()
-    listed = {feed: sorted(str(p.relative_to(landing)) for p in landing.glob(pattern)
-                           if p.is_file()) for feed, pattern in feeds().items()}
+    listed = {feed: sorted(str(p.relative_to(landing)) for pattern in patterns
+                           for p in landing.glob(pattern) if p.is_file())
+              for feed, patterns in feeds().items()}
     quarantined = {(feed, f) for feed, files in listed.items() for f in files
                    if ledger.get((feed, f), ("",))[0] == "quarantined"}
     stats: dict[str, tuple] = {}

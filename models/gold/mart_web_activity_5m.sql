@@ -1,0 +1,1 @@
+{{ web_activity_windows(minutes=5) }}
