@@ -1,8 +1,9 @@
 """Real-time: Kafka topics through the lakehouse exactly once, against a real broker (Tansu,
 started here on 127.0.0.1 and stopped after). One warehouse, built from files for days 0 and 1,
 then fed days 2 to 7 of the clickstream and of the orders' change events over Kafka (and the
-parts' daily extracts as files), through consumers killed with SIGKILL mid-stream; the proofs: every offset in bronze once, the windows equal to a recomputation from the generator's
-truth, the orders' silver equal to the same events delivered as files."""
+parts' daily extracts as files), through consumers killed with SIGKILL mid-stream. The proofs:
+every offset in bronze once, the windows equal to a recomputation from the generator's truth,
+the orders' silver equal to the same events delivered as files."""
 
 from __future__ import annotations
 
@@ -31,6 +32,22 @@ STREAMED_FILES = ("events/", "cdc/orders/")
 # the parts' daily extracts (their prices price the windows' purchases); the other feeds' later
 # days are left out, so that the build is what the streamed feeds and the parts feed
 DELIVERED_FILES = ("full/part/",)
+BEYOND_WATERMARK = {
+    "event_id": "00000000-0000-4000-8000-00000000beef", "event_type": "page_view",
+    "session_id": "00000000-0000-4000-8000-00000000cafe", "customer_key": None,
+    "part_key": None, "ts": "1998-07-01T00:00:00.000Z"}
+
+
+def planted_burst(generated: Path) -> list[dict]:
+    """40 page views in one minute, five minutes after the data set's last event: an anomaly
+    the activity rule must catch (its usual minute holds one or two events)."""
+    last = max(json.loads(line)["ts"] for line in
+               (generated / "truth" / "web_events.jsonl").read_text().splitlines())
+    minute = dt.datetime.fromisoformat(last[:16]) + dt.timedelta(minutes=5)
+    return [{"event_id": f"00000000-0000-4000-8000-{n:012d}", "event_type": "page_view",
+             "session_id": f"00000000-0000-4000-9000-{n:012d}", "customer_key": None,
+             "part_key": None, "ts": f"{minute + dt.timedelta(seconds=n):%Y-%m-%dT%H:%M:%S}.000Z"}
+            for n in range(40)]
 
 
 @pytest.fixture(scope="module")
@@ -59,11 +76,12 @@ def wh(tmp_path_factory: pytest.TempPathFactory, generated: Path, published_day1
             produce(generated, list(STREAMED), day=day, log=lambda _: None)
     from confluent_kafka import Producer
 
-    beyond = {"event_id": "00000000-0000-4000-8000-00000000beef", "event_type": "page_view",
-              "session_id": "00000000-0000-4000-8000-00000000cafe", "customer_key": None,
-              "part_key": None, "ts": "1998-07-01T00:00:00.000Z"}
+    planted = planted_burst(generated)
+    (wh.root / "planted.jsonl").write_text("".join(json.dumps(e) + "\n" for e in planted))
     producer = Producer({"bootstrap.servers": kafka})
-    producer.produce("lakehouse.web_events", json.dumps(beyond).encode())
+    for event in [BEYOND_WATERMARK, *planted]:
+        producer.produce("lakehouse.web_events", json.dumps(event).encode(),
+                         key=event["session_id"].encode())
     assert producer.flush(10) == 0
     return wh
 
@@ -112,7 +130,7 @@ def test_consumer_killed_three_times_loses_and_repeats_nothing(wh: Served, kafka
         assert p["landed"] == p["last_offset"] + 1 == p["loaded"] + p["quarantined"] + p[
             "tombstones"], p
     produced = sum(sum(1 for line in (wh.generated / "landing" / e).read_text().splitlines()
-                       if line) for e in _streamed_entries(wh)) + 1
+                       if line) for e in _streamed_entries(wh)) + 1 + len(planted_burst(wh.generated))
     assert sum(p["landed"] for p in partitions) == produced
     # the checkout's reconciliation command agrees
     check = subprocess.run([str(LAKEHOUSE), "stream-reconcile", "--json"], env=env,
@@ -127,16 +145,23 @@ def _streamed_entries(wh: Served) -> list[str]:
             if e["arrival_day"] >= 2 and e["path"].startswith(STREAMED_FILES)]
 
 
+def truth_events(wh: Served) -> str:
+    """The generator's distinct events and the planted burst (a key of the wrong type is no
+    product)."""
+    return f"""
+        select event_id, event_type, session_id, ts,
+               try_cast(part_key::varchar as bigint) as part_id
+        from read_json_auto([{truth(wh, 'web_events.jsonl')}, '{wh.root / "planted.jsonl"}'],
+                            union_by_name = true)
+    """
+
+
 def window_oracle(wh: Served, minutes: int) -> str:
     """The windows recomputed from the generator's truth: its distinct events (late ones
-    included), products by key (a key of the wrong type is no product), revenue at the price
-    valid at the event's time in the truth's history."""
+    included) and the planted ones, revenue at the price valid at the event's time in the
+    truth's history."""
     return f"""
-        with events as (
-            select event_type, session_id, ts,
-                   try_cast(part_key::varchar as bigint) as part_id
-            from read_json_auto({truth(wh, 'web_events.jsonl')})
-        ),
+        with events as ({truth_events(wh)}),
         priced as (
             select events.*, parts.p_retailprice as price
             from events
@@ -192,3 +217,32 @@ def test_orders_from_a_topic_equal_orders_from_files(wh: Served, published_all_d
         query = f"select * exclude ({columns}) from silver.{table} order by all"
         streamed, delivered = wh.sql(query), files.sql(query)
         assert len(streamed) > 0 and streamed == delivered, table
+
+
+def test_the_anomaly_rule_fires_on_the_planted_burst_and_nowhere_else(wh: Served) -> None:
+    burst = dt.datetime.fromisoformat(planted_burst(wh.generated)[0]["ts"][:16])
+    assert wh.sql("select window_start, events, direction from gold.fct_web_activity_anomalies"
+                  ) == [(burst, 40, "spike")]
+    # raised through the alerts by the trigger that brought the burst in
+    log = (wh.root / "stream.log").read_text()
+    assert "alert web_activity_anomaly triggered: window_start=" + str(burst) in log
+
+
+def test_abandoned_carts_equal_the_truth(wh: Served) -> None:
+    # an add-to-cart with no checkout in its session within 30 minutes of event time, judged
+    # once event time has passed them
+    oracle = f"""
+        with events as ({truth_events(wh)}),
+        carts as (select * from events where event_type = 'add_to_cart'),
+        checkouts as (select * from events where event_type = 'checkout')
+        select carts.event_id::varchar, carts.ts
+        from carts
+        where carts.ts + interval 30 minute <= (select max(ts) from events)
+            and not exists (
+                select 1 from checkouts
+                where checkouts.session_id = carts.session_id and checkouts.ts >= carts.ts
+                    and checkouts.ts < carts.ts + interval 30 minute)
+    """
+    expected = set(wh.sql(oracle))
+    assert expected and set(wh.sql("select cart_event_id, added_at from "
+                                   "gold.fct_cart_abandonments")) == expected

@@ -187,6 +187,26 @@ def test_a_broken_alert_is_one_line_naming_its_file(tmp_path: Path, entry: dict,
     assert problem in lines[0]
 
 
+def test_an_alert_over_a_model_not_built_yet_waits_for_it(tmp_path: Path) -> None:
+    # a warehouse built before the project added the model the alert reads (an upgrade): the
+    # alert is valid and has nothing to say until a build makes the table; a table the project
+    # does not build is still a broken alert
+    db = tmp_path / "warehouse.duckdb"
+    record_run(db, T0)
+    directory = write_alerts(tmp_path / "alerts", "realtime.yml", [
+        {"name": "abandoned", "sql": "select * from gold.fct_cart_abandonments",
+         "condition": {"any_row": True}, "destinations": ["log"]}])
+    config = alerts.load(directory)
+    alerts.validate(config, db, MANIFEST)
+    (evaluation,) = alerts.evaluate(db, config, MANIFEST)
+    assert (evaluation.state, evaluation.error) == ("OK", None)
+    config = alerts.load(write_alerts(directory, "realtime.yml", [
+        {"name": "typo", "sql": "select * from gold.fct_cart_abandonment",
+         "condition": {"any_row": True}, "destinations": ["log"]}]))
+    with pytest.raises(alerts.AlertConfigError, match=r"alert typo: Catalog Error: .*_abandonment"):
+        alerts.validate(config, db, MANIFEST)
+
+
 def test_an_unset_secret_is_named(tmp_path: Path) -> None:
     directory = write_alerts(
         tmp_path / "alerts", "team.yml",

@@ -359,10 +359,25 @@ def validate(config: Config, db: Path, manifest: dict[str, Any] | None) -> None:
             try:
                 con.execute(f"explain {alert.sql}")
             except duckdb.Error as error:
+                if unbuilt_model(error):
+                    continue  # the next build makes it (a warehouse built before it was added)
                 first = str(error).splitlines()[0]
                 raise AlertConfigError(f"{alert.file}: alert {alert.name}: {first}") from None
     finally:
         con.close()
+
+
+MISSING_TABLE = re.compile(r'Table with name "?(?:\w+\.)?(\w+)"? does not exist')
+
+
+def unbuilt_model(error: duckdb.Error) -> bool:
+    """Whether `error` is a query's table that the project builds (a model file of that name:
+    model file name = table name) but the warehouse does not hold yet, as after a model is
+    added: not a broken alert; the next build makes it."""
+    found = MISSING_TABLE.search(str(error)) if isinstance(error, duckdb.CatalogException) else None
+    return found is not None and any(
+        path.stem == found.group(1) and path.suffix in (".sql", ".py")
+        for path in (PROJECT_DIR / "models").rglob(f"{found.group(1)}.*"))
 
 
 @dataclass
@@ -388,8 +403,10 @@ def _evaluate_one(con: duckdb.DuckDBPyConnection, alert: Alert, context: dict,
         columns = [d[0] for d in cursor.description or []]
         rows = cursor.fetchmany(6)
     except duckdb.Error as error:
-        missing = isinstance(error, duckdb.CatalogException) and alert.builtin
-        # a built-in over a table the warehouse has not built yet has nothing to say
+        missing = (alert.builtin and isinstance(error, duckdb.CatalogException)) or (
+            unbuilt_model(error))
+        # a built-in, or a query over a model, whose table the warehouse has not built yet has
+        # nothing to say
         if missing:
             return Evaluation(alert, OK, previous, None, None) if previous == OK else \
                 Evaluation(alert, previous, previous, None, None)
