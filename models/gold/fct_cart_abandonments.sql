@@ -39,8 +39,8 @@ checked_out as (
     inner join checkouts
         on
             judged_carts.session_id = checkouts.session_id
-            and checkouts.event_at >= judged_carts.event_at
-            and checkouts.event_at < judged_carts.abandoned_at
+            and judged_carts.event_at <= checkouts.event_at
+            and judged_carts.abandoned_at > checkouts.event_at
 ),
 
 abandoned as (

@@ -14,11 +14,12 @@ import os
 import signal
 import subprocess
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import free_port
+from browser import CHROMIUM, CHROMIUM_FLAGS, free_port
 from oracles import truth
 from warehouse import LAKEHOUSE, Served
 
@@ -112,7 +113,8 @@ def test_consumer_killed_three_times_loses_and_repeats_nothing(wh: Served, kafka
     log = wh.root / "stream.log"
     with _lock_file(wh.db).open("a") as run_lock, log.open("w") as out:
         fcntl.flock(run_lock, fcntl.LOCK_EX)
-        final = subprocess.Popen([str(LAKEHOUSE), "stream", "--available-now"], env=env,
+        final = subprocess.Popen([str(LAKEHOUSE), "stream", "--available-now", "--publish"],
+                                 env=env,
                                  stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 120
         while "waiting for it to end" not in log.read_text() and final.poll() is None:
@@ -246,3 +248,37 @@ def test_abandoned_carts_equal_the_truth(wh: Served) -> None:
     expected = set(wh.sql(oracle))
     assert expected and set(wh.sql("select cart_event_id, added_at from "
                                    "gold.fct_cart_abandonments")) == expected
+
+
+def test_the_live_page_renders_windows_lag_and_anomalies(wh: Served, tmp_path: Path) -> None:
+    status = json.loads((wh.serving / "stream.json").read_text())
+    assert {p["lag"] for p in status["partitions"]} == {0}
+    assert status["last_trigger"]["latency_seconds"]["p95"] > 0
+    port = free_port()
+    server = subprocess.Popen([str(LAKEHOUSE), "dashboard", "--port", str(port)],
+                              env=wh.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    burst = dt.datetime.fromisoformat(planted_burst(wh.generated)[0]["ts"][:16])
+    sections = ("Consumer lag per partition", "The last 30 minutes of event time",
+                "Latest anomalies", "Latest abandoned carts", f"{burst:%Y-%m-%d %H:%M}")
+    try:
+        for _ in range(120):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        flags = [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+                 "--virtual-time-budget=10000", "--window-size=1400,2400"]
+        dom = ""
+        for _ in range(8):  # the app renders over a websocket after the page loads
+            dom = subprocess.run([CHROMIUM, *flags, "--dump-dom",
+                                  f"http://127.0.0.1:{port}/realtime"], capture_output=True,
+                                 text=True, timeout=120).stdout
+            if all(section in dom for section in sections):
+                break
+        assert [section for section in sections if section not in dom] == []
+        assert "stException" not in dom
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)

@@ -46,6 +46,20 @@ class Stats:
     builds: int = 0
     failed_builds: int = 0
     per_partition: dict[tuple[str, int], int] = field(default_factory=dict)
+    last_trigger: dict = field(default_factory=dict)  # the last that brought messages
+
+
+def status_path(settings: Settings) -> Path:
+    """Where the stream says how it is doing, for the dashboard's live page: `stream.json`
+    in the serving directory (beside the published copy the page reads)."""
+    return settings.serving_dir / "stream.json"
+
+
+def _percentile(values: list[float], share: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def _lock(db: Path):
@@ -177,6 +191,26 @@ class Stream:
                 self.log(f"stream: offsets not committed ({error.args[0].str()}); the landing "
                          "zone has them")
 
+    def progress(self) -> list[dict]:
+        """Per partition: the last offset landed, the broker's end offset and the lag (0 for
+        a partition the consumer has read to its end: Tansu's end offsets are not reliable)."""
+        from confluent_kafka import KafkaException, TopicPartition
+
+        rows = []
+        for (topic, partition), feed in sorted(self.assigned.items()):
+            through = landing.landed_through(self.settings.landing, feed, topic, partition)
+            try:
+                _, end = self.consumer.get_watermark_offsets(
+                    TopicPartition(topic, partition), timeout=2, cached=False)
+            except KafkaException:
+                end = None
+            next_offset = -1 if through is None else through + 1
+            lag = 0 if (topic, partition) in self.at_end or end is None else max(
+                0, end - max(next_offset, 0))
+            rows.append({"topic": topic, "partition": partition, "feed": feed,
+                         "landed_through": through, "end_offset": end, "lag": lag})
+        return rows
+
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.consumer.close()
@@ -211,6 +245,7 @@ def run_stream(settings: Settings, available_now: bool = False, interval: float 
                 started + (300.0 if available_now else interval), max_messages,
                 until_end=available_now)
             stream.land(batches, stats)
+            consumed = time.monotonic() - started  # the trigger's consuming and landing
             stats.triggers += 1
             if batches:
                 log(f"stream: trigger {stats.triggers}: {sum(map(len, batches.values()))} "
@@ -228,6 +263,9 @@ def run_stream(settings: Settings, available_now: bool = False, interval: float 
                     if available_now:
                         raise
                 pending_build = False
+            _write_status(status_path(settings), stream, stats, batches, consumed,
+                          visible_at=time.time(), built=build and bool(batches),
+                          interval=interval)
             if done or (available_now and not stream.assigned and not stream.missing):
                 break
             if available_now and stream.missing and not stream.assigned:
@@ -244,3 +282,35 @@ def run_stream(settings: Settings, available_now: bool = False, interval: float 
         f"trigger(s), {stats.builds} build(s)" + (
             f", {stats.failed_builds} failed" if stats.failed_builds else ""))
     return stats
+
+
+def _write_status(path: Path, stream: Stream, stats: Stats,
+                  batches: dict[tuple[str, int], list[landing.Message]], consumed: float,
+                  visible_at: float, built: bool, interval: float) -> None:
+    """The live page's view of the stream after a trigger: its partitions with their lag, the
+    trigger's messages and rate, and its end-to-end latency (from each message's Kafka
+    timestamp to when the build that took it ended), written atomically."""
+    import datetime as dt
+    import json
+
+    messages = [m for batch in batches.values() for m in batch]
+    if messages:
+        latencies = [visible_at - m.timestamp / 1000 for m in messages if m.timestamp and built]
+        stats.last_trigger = {
+            "trigger": stats.triggers, "messages": len(messages), "files": len(batches),
+            "messages_per_second": round(len(messages) / max(consumed, 1e-3), 1),
+            "latency_seconds": {"p50": _percentile(latencies, 0.5),
+                                "p95": _percentile(latencies, 0.95),
+                                "max": max(latencies, default=None)},
+        }
+    status = {
+        "updated_at": dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(sep=" "),
+        "group": stream.group, "trigger_interval_seconds": interval, "triggers": stats.triggers,
+        "messages_total": stats.messages, "builds": stats.builds,
+        "failed_builds": stats.failed_builds, "last_trigger": stats.last_trigger,
+        "partitions": stream.progress(),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(status, indent=1))
+    tmp.replace(path)
