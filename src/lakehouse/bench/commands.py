@@ -1,5 +1,5 @@
 """The benchmark subcommands, apart from the product: `bench`, `bench-ingest`, `bench-cdc`,
-`baseline`."""
+`bench-stream`, `baseline`."""
 
 from __future__ import annotations
 
@@ -33,6 +33,17 @@ def cmd_bench_cdc(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2, default=str) + "\n")
     return 0
+
+
+def cmd_bench_stream(args: argparse.Namespace) -> int:
+    from lakehouse.bench.stream import bench_stream, report
+
+    result = bench_stream(args.rates, seconds=args.seconds, interval=args.trigger_interval,
+                          partitions=args.partitions, log=lambda m: log(m))
+    print(report(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+    return 1 if any(r["lost"] or r["duplicates"] for r in result["rates"]) else 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -92,6 +103,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--work", default="/tmp/lakehouse-bench-cdc", help="scratch directory")
     p.add_argument("--json", help="also write the figures to this JSON file")
     p.set_defaults(func=cmd_bench_cdc)
+
+    p = sub.add_parser("bench-stream", help="benchmark: `lakehouse stream` at sustained rates",
+                       description="Against a local broker (Tansu): produce clickstream events "
+                       "at each rate for --seconds while `lakehouse stream` consumes and builds; "
+                       "report the rate achieved, loss, duplicates and produce-to-queryable "
+                       "latency p50/p95, beside the raw consume rate of the same client.")
+    p.add_argument("--rates", type=int, nargs="+", default=[1000, 5000, 20000],
+                   help="events per second (default 1000 5000 20000)")
+    p.add_argument("--seconds", type=float, default=300, help="seconds per rate (default 300)")
+    p.add_argument("--trigger-interval", default="5s", help="the stream's (default 5s)")
+    p.add_argument("--partitions", type=int, default=3, help="topic partitions (default 3)")
+    p.add_argument("--json", help="also write the figures to this JSON file")
+    p.set_defaults(func=cmd_bench_stream)
 
     p = sub.add_parser("bench", help="benchmark: the whole pipeline, ours against a plain-DuckDB "
                        "baseline", description="Generate a data set (timed apart), build it from "

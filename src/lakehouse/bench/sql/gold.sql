@@ -345,6 +345,88 @@ select
     sessions_with_purchase / nullif(sessions, 0) as conversion_rate
 from funnel;
 
+create or replace table gold.mart_web_activity_1m as
+select
+    time_bucket(interval '1 minutes', e.event_at) as window_start,
+    time_bucket(interval '1 minutes', e.event_at) + interval 1 minute as window_end,
+    e.part_id,
+    count(*) as events,
+    count(*) filter (where e.event_type = 'page_view') as page_views,
+    count(*) filter (where e.event_type = 'search') as searches,
+    count(*) filter (where e.event_type = 'add_to_cart') as add_to_carts,
+    count(*) filter (where e.event_type = 'checkout') as checkouts,
+    count(*) filter (where e.event_type = 'purchase') as purchases,
+    cast(coalesce(sum(p.retail_price) filter (where e.event_type = 'purchase'), 0)
+        as decimal(15, 2)) as revenue,
+    count(distinct e.session_id) as sessions
+from silver.web_events as e
+left join silver.parts_history as p
+    on p.part_id = e.part_id and e.event_at >= p.valid_from
+    and e.event_at < coalesce(p.valid_to, timestamp '9999-12-31')
+group by all;
+
+create or replace table gold.mart_web_activity_5m as
+select
+    time_bucket(interval '5 minutes', e.event_at) as window_start,
+    time_bucket(interval '5 minutes', e.event_at) + interval 5 minute as window_end,
+    e.part_id,
+    count(*) as events,
+    count(*) filter (where e.event_type = 'page_view') as page_views,
+    count(*) filter (where e.event_type = 'search') as searches,
+    count(*) filter (where e.event_type = 'add_to_cart') as add_to_carts,
+    count(*) filter (where e.event_type = 'checkout') as checkouts,
+    count(*) filter (where e.event_type = 'purchase') as purchases,
+    cast(coalesce(sum(p.retail_price) filter (where e.event_type = 'purchase'), 0)
+        as decimal(15, 2)) as revenue,
+    count(distinct e.session_id) as sessions
+from silver.web_events as e
+left join silver.parts_history as p
+    on p.part_id = e.part_id and e.event_at >= p.valid_from
+    and e.event_at < coalesce(p.valid_to, timestamp '9999-12-31')
+group by all;
+
+-- the clickstream's event rules: carts with no checkout within 30 minutes (once event time
+-- has passed them), and minutes outside the trailing 60 active minutes' mean +- 3 sd (at
+-- least 10 events away)
+create or replace table gold.fct_cart_abandonments as
+select
+    c.event_id as cart_event_id, c.session_id, c.customer_id, c.part_id,
+    c.event_at as added_at, c.event_at + interval 30 minute as abandoned_at
+from silver.web_events as c
+where
+    c.event_type = 'add_to_cart'
+    and c.event_at + interval 30 minute <= (select max(event_at) from silver.web_events)
+    and not exists (
+        select 1 from silver.web_events as k
+        where k.event_type = 'checkout' and k.session_id = c.session_id
+            and k.event_at >= c.event_at and k.event_at < c.event_at + interval 30 minute
+    );
+
+create or replace table gold.fct_web_activity_anomalies as
+with per_minute as (
+    select window_start, sum(events)::bigint as events
+    from gold.mart_web_activity_1m group by window_start
+),
+with_trailing as (
+    select
+        window_start, events,
+        avg(events) over w as trailing_mean,
+        stddev_samp(events) over w as trailing_stddev,
+        count(*) over w as trailing_count
+    from per_minute
+    window w as (order by window_start rows between 60 preceding and 1 preceding)
+),
+banded as (
+    select *, greatest(3 * trailing_stddev, 10) as half_band
+    from with_trailing where trailing_count >= 30
+)
+select
+    window_start, events, trailing_mean, trailing_stddev,
+    trailing_mean - half_band as lower_bound, trailing_mean + half_band as upper_bound,
+    case when events > trailing_mean then 'spike' else 'drop' end as direction
+from banded
+where abs(events - trailing_mean) > half_band;
+
 -- ---------------------------------------------------------------------------- TPC-H reports
 create or replace table gold.rpt_tpch_q01 as
 select
