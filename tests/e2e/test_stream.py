@@ -14,12 +14,11 @@ import os
 import signal
 import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_FLAGS, free_port
+from browser import free_port, rendered_dom, wait_for
 from oracles import truth
 from warehouse import LAKEHOUSE, Served
 
@@ -262,21 +261,8 @@ def test_the_live_page_renders_windows_lag_and_anomalies(wh: Served, tmp_path: P
     sections = ("Consumer lag per partition", "The last 30 minutes of event time",
                 "Latest anomalies", "Latest abandoned carts", f"{burst:%Y-%m-%d %H:%M}")
     try:
-        for _ in range(120):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.5)
-        flags = [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
-                 "--virtual-time-budget=10000", "--window-size=1400,2400"]
-        dom = ""
-        for _ in range(8):  # the app renders over a websocket after the page loads
-            dom = subprocess.run([CHROMIUM, *flags, "--dump-dom",
-                                  f"http://127.0.0.1:{port}/realtime"], capture_output=True,
-                                 text=True, timeout=120).stdout
-            if all(section in dom for section in sections):
-                break
+        wait_for(f"http://127.0.0.1:{port}/healthz")
+        dom = rendered_dom(f"http://127.0.0.1:{port}/realtime", sections, tmp_path / "profile")
         assert [section for section in sections if section not in dom] == []
         assert "stException" not in dom
     finally:

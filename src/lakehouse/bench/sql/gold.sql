@@ -345,10 +345,11 @@ select
     sessions_with_purchase / nullif(sessions, 0) as conversion_rate
 from funnel;
 
-create or replace table gold.mart_web_activity_1m as
+-- the clickstream in tumbling event-time windows per product (models/gold/mart_web_activity_*)
+create or replace temp macro web_activity_windows(minutes) as table
 select
-    time_bucket(interval '1 minutes', e.event_at) as window_start,
-    time_bucket(interval '1 minutes', e.event_at) + interval 1 minute as window_end,
+    time_bucket(to_minutes(minutes), e.event_at) as window_start,
+    time_bucket(to_minutes(minutes), e.event_at) + to_minutes(minutes) as window_end,
     e.part_id,
     count(*) as events,
     count(*) filter (where e.event_type = 'page_view') as page_views,
@@ -365,25 +366,9 @@ left join silver.parts_history as p
     and e.event_at < coalesce(p.valid_to, timestamp '9999-12-31')
 group by all;
 
-create or replace table gold.mart_web_activity_5m as
-select
-    time_bucket(interval '5 minutes', e.event_at) as window_start,
-    time_bucket(interval '5 minutes', e.event_at) + interval 5 minute as window_end,
-    e.part_id,
-    count(*) as events,
-    count(*) filter (where e.event_type = 'page_view') as page_views,
-    count(*) filter (where e.event_type = 'search') as searches,
-    count(*) filter (where e.event_type = 'add_to_cart') as add_to_carts,
-    count(*) filter (where e.event_type = 'checkout') as checkouts,
-    count(*) filter (where e.event_type = 'purchase') as purchases,
-    cast(coalesce(sum(p.retail_price) filter (where e.event_type = 'purchase'), 0)
-        as decimal(15, 2)) as revenue,
-    count(distinct e.session_id) as sessions
-from silver.web_events as e
-left join silver.parts_history as p
-    on p.part_id = e.part_id and e.event_at >= p.valid_from
-    and e.event_at < coalesce(p.valid_to, timestamp '9999-12-31')
-group by all;
+create or replace table gold.mart_web_activity_1m as select * from web_activity_windows(1);
+
+create or replace table gold.mart_web_activity_5m as select * from web_activity_windows(5);
 
 -- the clickstream's event rules: carts with no checkout within 30 minutes (once event time
 -- has passed them), and minutes outside the trailing 60 active minutes' mean +- 3 sd (at
