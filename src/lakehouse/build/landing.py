@@ -21,14 +21,20 @@ from lakehouse.warehouse import attach, connect
 SOURCES_YML = PROJECT_DIR / "models" / "bronze" / "_bronze__sources.yml"
 
 
+def feed_metas() -> dict[str, dict]:
+    """Feed name -> its contract's `meta` (path, format, required fields, Kafka topic), as the
+    landing sources declare it."""
+    spec = yaml.safe_load(SOURCES_YML.read_text())
+    landing = next(s for s in spec["sources"] if s["name"] == "landing")
+    return {t["name"]: t["config"]["meta"] for t in landing["tables"]}
+
+
 def feeds() -> dict[str, tuple[str, ...]]:
     """Feed name -> its globs relative to the landing zone root: `meta.path`, and for a feed
     with a Kafka topic the files `lakehouse stream` lands from it (as `bronze_feed_globs`)."""
-    spec = yaml.safe_load(SOURCES_YML.read_text())
-    landing = next(s for s in spec["sources"] if s["name"] == "landing")
-    return {t["name"]: (t["config"]["meta"]["path"],) + (
-        (f"stream/{t['name']}/*/*/*.jsonl",) if t["config"]["meta"].get("kafka_topic") else ())
-        for t in landing["tables"]}
+    return {name: (meta["path"],) + ((f"stream/{name}/*/*/*.jsonl",)
+                                     if meta.get("kafka_topic") else ())
+            for name, meta in feed_metas().items()}
 
 
 def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,

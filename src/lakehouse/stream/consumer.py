@@ -45,7 +45,6 @@ class Stats:
     files: int = 0
     builds: int = 0
     failed_builds: int = 0
-    per_partition: dict[tuple[str, int], int] = field(default_factory=dict)
     last_trigger: dict = field(default_factory=dict)  # the last that brought messages
 
 
@@ -182,8 +181,6 @@ class Stream:
             commits.append(TopicPartition(topic, partition, messages[-1].offset + 1))
             stats.files += 1
             stats.messages += len(messages)
-            stats.per_partition[(topic, partition)] = (
-                stats.per_partition.get((topic, partition), 0) + len(messages))
         if commits:
             try:  # the landing zone is where the consumer resumes; the group's offsets follow
                 self.consumer.commit(offsets=commits, asynchronous=False)

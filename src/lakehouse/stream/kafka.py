@@ -12,9 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-import yaml
-
-from lakehouse.build.landing import SOURCES_YML
+from lakehouse.build.landing import SOURCES_YML, feed_metas
 from lakehouse.errors import ConfigError, LakehouseError
 
 
@@ -46,19 +44,10 @@ def group_id(default: str, env: Mapping[str, str] = os.environ) -> str:
 def feed_topics() -> dict[str, str]:
     """Landing feed -> the Kafka topic it also arrives on (`meta.kafka_topic` in
     models/bronze/_bronze__sources.yml), for the feeds that declare one."""
-    spec = yaml.safe_load(SOURCES_YML.read_text())
-    landing = next(s for s in spec["sources"] if s["name"] == "landing")
-    topics = {t["name"]: t["config"]["meta"]["kafka_topic"] for t in landing["tables"]
-              if t["config"]["meta"].get("kafka_topic")}
+    topics = {name: meta["kafka_topic"] for name, meta in feed_metas().items()
+              if meta.get("kafka_topic")}
     twice = sorted({t for t in topics.values() if list(topics.values()).count(t) > 1})
     if twice:
         raise ConfigError(f"{SOURCES_YML.name}: topic(s) {', '.join(twice)} mapped to more "
                           "than one feed")
     return topics
-
-
-def feed_formats() -> dict[str, dict]:
-    """Landing feed -> its `meta` (format, required fields), for the producer's keys."""
-    spec = yaml.safe_load(SOURCES_YML.read_text())
-    landing = next(s for s in spec["sources"] if s["name"] == "landing")
-    return {t["name"]: t["config"]["meta"] for t in landing["tables"]}

@@ -18,8 +18,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from lakehouse import log as log_line
+from lakehouse.build.landing import feed_metas
 from lakehouse.errors import UserError
-from lakehouse.stream.kafka import StreamError, client_config, feed_formats, feed_topics
+from lakehouse.stream.kafka import StreamError, client_config, feed_topics
 
 
 def _key(feed_meta: dict, line: str, previous: bytes | None) -> bytes | None:
@@ -50,7 +51,7 @@ def messages(source: Path, feeds: list[str], day: int | None = None
     if not manifest_path.exists():
         raise UserError(f"no generated data set at {source} (manifest.json missing): run "
                         "`lakehouse generate` first, or give --source")
-    topics, metas = feed_topics(), feed_formats()
+    topics, metas = feed_topics(), feed_metas()
     entries = json.loads(manifest_path.read_text())["files"]
     for entry in sorted(entries, key=lambda e: (e["arrival_day"], e["path"])):
         if day is not None and entry["arrival_day"] != day:
