@@ -24,9 +24,11 @@ from typing import Any
 import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
 
+# the path is a literal, not a prepared statement's parameter: binding a Python value makes
+# DuckDB import pandas and numpy (some 2 s, once per dbt process, holding the other threads)
 READERS = {
-    "parquet": "select sum(hash(t)) from read_parquet(?) as t",
-    "text": "select length(content) from read_text(?)",
+    "parquet": "select sum(hash(t)) from read_parquet({path}) as t",
+    "text": "select length(content) from read_text({path})",
 }
 
 
@@ -38,7 +40,7 @@ def landing_file_error(path: str | None, file_format: str | None) -> str | None:
     # largest part of ingesting it
     con = duckdb.connect(config={"memory_limit": "1GB"})
     try:
-        con.execute(reader, [path]).fetchall()
+        con.execute(reader.format(path="'" + path.replace("'", "''") + "'")).fetchall()
     except duckdb.Error as error:
         return str(error).replace(path, "<file>")
     finally:

@@ -146,7 +146,9 @@ class Ours:
     def run(self, tests: bool) -> list[dict[str, Any]]:
         steps = [self.step(layer, [*args, *NO_TESTS]) for layer, args in STEPS.items()]
         if tests:
-            steps.append(self.step("test", ["test", "--exclude", NOT_ML]))
+            # the data tests, as `lakehouse run` runs them (dbt's unit tests are CI's)
+            steps.append(self.step("test", ["test", "--exclude-resource-type", "unit_test",
+                                            "--exclude", NOT_ML]))
         return steps
 
 

@@ -87,7 +87,10 @@ class Run:
         self.champion = self.recorder.ml_champion = champion_version(settings.tracking_uri)
         variables = {**(variables or {}),
                      **({"max_files_per_run": max_files_per_run} if max_files_per_run else {})}
-        self.args = ["build", *(["--vars", json.dumps(variables)] if variables else [])]
+        # dbt's unit tests check the SQL on fixed inputs, not the data: dbt recommends them in
+        # development and CI only (`lakehouse test` runs them), not in every production build
+        self.args = ["build", "--exclude-resource-type", "unit_test",
+                     *(["--vars", json.dumps(variables)] if variables else [])]
         if self.champion is None:  # nothing to score with before the first `lakehouse train`
             self.args += ["--exclude", f"tag:{SCORING_TAG}"]
         self.pending: dict[str, list[str]] = {}
