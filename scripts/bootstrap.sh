@@ -12,9 +12,13 @@ fi
 stamp=".venv/.installed-$(cat requirements.txt pyproject.toml | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
     echo "bootstrap: installing pinned requirements into .venv (half a minute on a fresh machine)"
-    # uv (from PyPI) installs the same pinned set as pip, in a third of pip's time
+    # uv (from PyPI) installs the same pinned set as pip, in a third of pip's time; unlike
+    # pip it writes no bytecode unless told, and where PYTHONDONTWRITEBYTECODE is set (as on
+    # the CI machine) none is ever cached: every dbt process then compiled dbt's sources
+    # again (2-3 s of each, here)
     .venv/bin/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
-    .venv/bin/uv pip install --quiet --python .venv/bin/python -r requirements.txt
+    .venv/bin/uv pip install --quiet --compile-bytecode --python .venv/bin/python \
+        -r requirements.txt
     .venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps -e .
     echo "bootstrap: installing the lakehouse command and the DuckDB extensions"
     .venv/bin/lakehouse extensions

@@ -102,7 +102,7 @@ def parse_seeds(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def dbt_launcher() -> Iterator[None]:
-    """The process the scratch warehouses' dbt commands are forked from (`tests/launcher.py`,
+    """The process the scratch warehouses' dbt commands are forked from (`lakehouse.launcher`,
     started by the first command), stopped with the session."""
     yield
     warehouse.LAUNCHER.stop()

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from launcher import Launcher
 
 from lakehouse.config import PROJECT_DIR
 from lakehouse.dbt import Dbt, DbtResult
+from lakehouse.launcher import Launcher
 from lakehouse.sources.generator import deliver
 from lakehouse.warehouse import connect, target
 

@@ -121,7 +121,7 @@ class Dbt:
     # a scratch warehouse's directory: dbt runs there, given the paths under it relatively
     work: Path | None = None
     # how a command runs to its end: a child process (the tests fork theirs from a process
-    # that imported dbt once: tests/launcher.py)
+    # that imported dbt once, and so does `lakehouse stream`: launcher.py)
     launch: Callable[[list[str], Mapping[str, str] | None, Path, bool], Measured] = measure
 
     @classmethod

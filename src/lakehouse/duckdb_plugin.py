@@ -18,11 +18,12 @@ valid footer only shows when its pages are decoded); a JSON-lines file is read a
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
+
+from lakehouse.warehouse import external_attach_sql
 
 # the path is a literal, not a prepared statement's parameter: binding a Python value makes
 # DuckDB import pandas and numpy (some 2 s, once per dbt process, holding the other threads)
@@ -46,15 +47,6 @@ def landing_file_error(path: str | None, file_format: str | None) -> str | None:
     finally:
         con.close()
     return None
-
-
-def external_attach_sql(path: str | None) -> str | None:
-    """The ATTACH statement of the external database, or None when there is no such file."""
-    if not path or not Path(path).is_file():
-        return None
-    kind = "duckdb" if path.endswith(".duckdb") else "sqlite"
-    escaped = path.replace("'", "''")
-    return f"attach if not exists '{escaped}' as crm (type {kind}, read_only)"
 
 
 class Plugin(BasePlugin):

@@ -97,3 +97,12 @@ def connect(db: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     attach(con, db, LAKE_CATALOG, read_only)
     con.execute(f"use {LAKE_CATALOG}")
     return con
+
+
+def external_attach_sql(path: str | None) -> str | None:
+    """The ATTACH statement of the external database, or None when there is no such file."""
+    if not path or not Path(path).is_file():
+        return None
+    kind = "duckdb" if path.endswith(".duckdb") else "sqlite"
+    escaped = path.replace("'", "''")
+    return f"attach if not exists '{escaped}' as crm (type {kind}, read_only)"

@@ -84,7 +84,7 @@ def pending_files(landing: Path, db: Path) -> dict[str, list[str]]:
 def external_rows_pending(db: Path, external_db: Path | None) -> bool:
     """Whether the attached external database (LAKEHOUSE_EXTERNAL_DB) has rows newer than the
     newest bronze.ext_loyalty_members has read (its watermark, `updated_at`)."""
-    from lakehouse.duckdb_plugin import external_attach_sql
+    from lakehouse.warehouse import external_attach_sql
 
     attach_crm = external_attach_sql(str(external_db) if external_db else None)
     if attach_crm is None:

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from lakehouse import duckdb_plugin
 from lakehouse import log as log_line
 from lakehouse.config import PROJECT_DIR, Settings, target_path
 from lakehouse.dbt import Dbt, DbtError, DbtResult
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 def run_pipeline(settings: Settings, docs: bool = True, max_files_per_run: int | None = None,
                  variables: dict | None = None, publish_to: Path | None = None,
-                 log: Callable[[str], None] = log_line) -> str:
+                 log: Callable[[str], None] = log_line, dbt: Dbt | None = None) -> str:
     """Everything pending in the landing zone through bronze, silver and gold, with tests; then
     (when `publish_to` is given and the build succeeded) publish gold for BI tools. Returns the
     run id; raises PipelineError when the run fails (it is recorded, nothing is published).
@@ -36,12 +36,13 @@ def run_pipeline(settings: Settings, docs: bool = True, max_files_per_run: int |
 
     Like Auto Loader's trigger AvailableNow: with `max_files_per_run` each dbt build takes at
     most that many new files per feed, and builds repeat until nothing is pending. Every run is
-    recorded in `ops.run_history`, failed ones too.
+    recorded in `ops.run_history`, failed ones too. `dbt`: how dbt runs (by default a child
+    process per command; `lakehouse stream` forks them from a process that imported dbt).
     """
     from lakehouse.ops.commands import after_run, validated
 
     run = Run(settings, docs=docs, max_files_per_run=max_files_per_run, variables=variables,
-              publish_to=publish_to, log=log)
+              publish_to=publish_to, log=log, dbt=dbt)
     try:  # a broken alert stops the run before it builds (it could not tell anyone)
         validated(settings)
     except BaseException:
@@ -74,13 +75,14 @@ class Run:
     def __init__(self, settings: Settings, docs: bool = True,
                  max_files_per_run: int | None = None, variables: dict | None = None,
                  publish_to: Path | None = None, log: Callable[[str], None] = log_line,
-                 run_id: str | None = None, capture: bool = False) -> None:
+                 run_id: str | None = None, capture: bool = False,
+                 dbt: Dbt | None = None) -> None:
         from lakehouse.build.run_history import RunRecorder
 
         settings.export()
         self.settings, self.docs, self.publish_to, self.log = settings, docs, publish_to, log
         self.capture = capture  # keep dbt's output (and log it) rather than print it
-        self.dbt = Dbt()
+        self.dbt = dbt or Dbt()
         self.recorder = RunRecorder(settings.db, self.dbt.target, run_id)
         self.recorder.project_hash = project_fingerprint(variables or {})
         # the model version gold.pred_* score with: an input of the build, like the files
@@ -265,7 +267,8 @@ def project_fingerprint(variables: dict, project_dir: Path = PROJECT_DIR) -> str
     """A hash of the project as a build reads it and of the run's variables: a run with nothing
     pending and the fingerprint of the last successful build has nothing to do."""
     digest = hashlib.sha256(json.dumps(variables, sort_keys=True).encode())
-    paths = [Path(duckdb_plugin.__file__)]
+    # the plugin's file, found without importing it (it imports dbt-duckdb: 1.5 s)
+    paths = [Path(importlib.util.find_spec("lakehouse.duckdb_plugin").origin)]  # type: ignore[union-attr, arg-type]
     for name in PROJECT_FILES:
         path = project_dir / name
         paths += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in

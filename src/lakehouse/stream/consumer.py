@@ -137,17 +137,25 @@ class Stream:
                 f"{tp.topic}[{tp.partition}]@{tp.offset if tp.offset >= 0 else self.starting}"
                 for tp in new))
 
-    def poll(self, deadline: float, max_messages: int, until_end: bool
-             ) -> dict[tuple[str, int], list[landing.Message]]:
+    def poll(self, deadline: float, max_messages: int, until_end: bool,
+             fired_at: float | None = None) -> dict[tuple[str, int], list[landing.Message]]:
         """Consume until `deadline` (or `max_messages`, or with `until_end` every assigned
-        partition at its end): the messages per partition, in offset order."""
+        partition at its end): the messages per partition, in offset order. With `fired_at`
+        (a processing-time trigger's start, epoch seconds) a partition is also done at its
+        first message produced from then on: as a Spark trigger takes the offsets there are
+        when it fires, what arrives later is the next trigger's (else a steady stream kept
+        every trigger consuming until its deadline, and its messages waiting)."""
         from confluent_kafka import KafkaError
 
         batches: dict[tuple[str, int], list[landing.Message]] = defaultdict(list)
         count = 0
+        done: set[tuple[str, int]] = set()  # partitions past the trigger's firing
+        polled = False  # (a partition marked at its end may have had messages since)
         while count < max_messages:
-            if until_end and self.assigned and self.at_end >= set(self.assigned):
+            if (polled and until_end and self.assigned
+                    and self.at_end | done >= set(self.assigned)):
                 break
+            polled = True
             left = deadline - time.monotonic()
             if left <= 0:
                 break
@@ -164,6 +172,8 @@ class Stream:
                     continue
                 self.at_end.discard(key)
                 ts_type, ts = m.timestamp()
+                if fired_at is not None and ts_type and ts >= fired_at * 1000:
+                    done.add(key)
                 batches[key].append(landing.Message(m.topic(), m.partition(), m.offset(),
                                                     ts if ts_type else None, ts_type,
                                                     m.key(), m.value()))
@@ -221,10 +231,15 @@ def run_stream(settings: Settings, available_now: bool = False, interval: float 
     every partition is at its end (then one last build, and return), else every `interval`
     seconds until stopped (SIGINT or SIGTERM: the trigger under way lands what it consumed)."""
     from lakehouse.build.pipeline import run_pipeline
+    from lakehouse.dbt import Dbt
+    from lakehouse.launcher import Launcher
 
     lock = _lock(settings.db)
     settings.export()
     stream = Stream(settings, feeds, starting_offsets, log)
+    # each trigger's dbt commands forked from a process that imported dbt once: a third of a
+    # small trigger's build was dbt's imports
+    launcher = Launcher()
     stats = Stats()
     stopping = False
 
@@ -236,11 +251,13 @@ def run_stream(settings: Settings, available_now: bool = False, interval: float 
     try:
         pending_build = build  # what a killed predecessor landed is built first
         while not stopping:
-            started = time.monotonic()
+            started, fired_at = time.monotonic(), time.time()
             stream.discover()
+            # AvailableNow: until every partition is at its end; a processing-time trigger:
+            # what there is when it fires (at most an interval of consuming)
             batches = stream.poll(
                 started + (300.0 if available_now else interval), max_messages,
-                until_end=available_now)
+                until_end=True, fired_at=None if available_now else fired_at)
             stream.land(batches, stats)
             consumed = time.monotonic() - started  # the trigger's consuming and landing
             stats.triggers += 1
@@ -252,7 +269,8 @@ def run_stream(settings: Settings, available_now: bool = False, interval: float 
                 stats.builds += 1
                 try:
                     run_pipeline(settings, docs=False,
-                                 publish_to=settings.serving_dir if publish else None, log=log)
+                                 publish_to=settings.serving_dir if publish else None, log=log,
+                                 dbt=Dbt(launch=launcher.measure))
                 except PipelineError as error:
                     stats.failed_builds += 1
                     log(f"stream: the build failed ({str(error).splitlines()[0]}); its files "
@@ -274,6 +292,7 @@ def run_stream(settings: Settings, available_now: bool = False, interval: float 
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         stream.close()
+        launcher.stop()
         lock.close()
     log(f"stream: {stats.messages} message(s) in {stats.files} file(s) over {stats.triggers} "
         f"trigger(s), {stats.builds} build(s)" + (

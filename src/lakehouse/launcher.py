@@ -1,18 +1,23 @@
 """dbt commands forked from a process that imported dbt once (a zygote, as Android starts its
 apps): each command is still a process of its own, with its own environment, directory and
 output, that runs dbt's command line as the `dbt` executable does and exits, releasing the
-warehouse; only dbt's imports, some 1.6 CPU seconds of every command here, are not paid again.
+warehouse; only dbt's imports, 1.5-3 CPU seconds of every command here, are not paid again.
+`lakehouse stream` builds each micro-batch this way (a trigger's build is a few seconds, so
+the imports were a third of it), and so do the tests' scratch warehouses (tests/warehouse.py).
 
-Run as a script, it is the zygote: it reads one request per line on stdin (JSON: the
-arguments, environment, working directory and output file of a dbt command), forks, waits for
-the command and answers one line (JSON: exit code, CPU seconds, peak memory). `Launcher` is
-the side of the tests (`warehouse.Warehouse.dbt`)."""
+Run as a module (`python -m lakehouse.launcher`), it is the zygote: it reads one request per
+line on stdin (JSON: the arguments, environment, working directory and output file of a dbt
+command), forks, waits for the command and answers one line (JSON: exit code, CPU seconds,
+peak memory); it ends with its input, so it never outlives the process that started it.
+`Launcher` is the other side: `Launcher().measure` is `lakehouse.dbt.measure` for
+`Dbt(launch=...)`."""
 
 from __future__ import annotations
 
 import atexit
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -34,6 +39,7 @@ def _child(request: dict[str, Any]) -> int:
     """In the forked process: the dbt command, as `dbt` runs it; its exit status."""
     from dbt.cli.main import cli
 
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C stops dbt, as ever
     os.environ.clear()
     os.environ.update(request["env"])
     os.chdir(request["cwd"])
@@ -59,6 +65,9 @@ def _child(request: dict[str, Any]) -> int:
 
 
 def serve() -> None:
+    # Ctrl-C in the terminal reaches the whole process group: the command under way stops
+    # (its caller sees it fail), the zygote ends with its input, as its caller ends
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for module in PRELOAD:
         __import__(module)
     for line in sys.stdin:
@@ -77,8 +86,9 @@ def serve() -> None:
 
 
 class Launcher:
-    """The tests' side: one zygote per test process, started by its first command; `measure`
-    is `lakehouse.dbt.measure` for `Dbt(launch=...)`."""
+    """The caller's side: one zygote, started by the first command, stopped by `stop` (or when
+    the caller ends: its input closes); `measure` is `lakehouse.dbt.measure` for
+    `Dbt(launch=...)`."""
 
     def __init__(self) -> None:
         self.zygote: subprocess.Popen[str] | None = None
@@ -90,8 +100,10 @@ class Launcher:
         if command[0] != str(DBT):  # another dbt (the databricks target's): as a child
             return measure(command, env, cwd, capture)
         if self.zygote is None or self.zygote.poll() is not None:
-            self.zygote = subprocess.Popen([sys.executable, __file__], stdin=subprocess.PIPE,
-                                           stdout=subprocess.PIPE, text=True)
+            # (as a module: run as a file, its folder would shadow dbt with lakehouse/dbt.py)
+            self.zygote = subprocess.Popen([sys.executable, "-m", __name__],
+                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                           text=True)
         assert self.zygote.stdin is not None and self.zygote.stdout is not None
         started = time.perf_counter()
         with tempfile.NamedTemporaryFile("r", suffix=".log") as output:
