@@ -1,7 +1,8 @@
 """Real-time: Kafka topics through the lakehouse exactly once, against a real broker (Tansu,
 started here on 127.0.0.1 and stopped after). One warehouse, built from files for days 0 and 1,
 then fed days 2 to 7 of the clickstream and of the orders' change events over Kafka (and the
-parts' daily extracts as files), through consumers killed with SIGKILL mid-stream. The proofs:
+parts' daily extracts as files), through consumers killed with SIGKILL mid-stream and a build
+killed while bronze reads the streamed batches. The proofs:
 every offset in bronze once, the windows equal to a recomputation from the generator's truth,
 the orders' silver equal to the same events delivered as files."""
 
@@ -90,7 +91,7 @@ def stream_env(wh: Served, kafka: str) -> dict[str, str]:
     return {**wh.env, "LAKEHOUSE_KAFKA_BOOTSTRAP_SERVERS": kafka}
 
 
-def test_consumer_killed_three_times_loses_and_repeats_nothing(wh: Served, kafka: str) -> None:
+def test_consumer_and_build_killed_lose_and_repeat_nothing(wh: Served, kafka: str) -> None:
     env = stream_env(wh, kafka)
     streamed = wh.landing / "stream"
     for kill in range(3):
@@ -107,6 +108,26 @@ def test_consumer_killed_three_times_loses_and_repeats_nothing(wh: Served, kafka
         os.killpg(consumer.pid, signal.SIGKILL)
         consumer.wait()
     assert streamed.exists() and any(streamed.rglob("*.jsonl"))
+
+    # a build killed (SIGKILL, with its dbt) while bronze reads the landed batches: what it
+    # ingested is rolled back with its transaction, and the next build takes it all
+    # (dbt's debug log says when bronze starts reading them: the statement staging the files)
+    dbt_log = Path(env["DBT_LOG_PATH"]) / "dbt.log"
+    dbt_log.unlink(missing_ok=True)
+    reading = "create or replace temp table __bronze_stage_web_events as"
+    # (its trigger lands a small batch: the rest is the last stream's, below)
+    build = subprocess.Popen([str(LAKEHOUSE), "stream", "--available-now", "--max-messages",
+                              "500"],
+                             env={**env, "DBT_LOG_LEVEL_FILE": "debug"},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+    deadline = time.monotonic() + 180
+    while not dbt_log.exists() or reading not in dbt_log.read_text():
+        assert build.poll() is None and time.monotonic() < deadline
+        time.sleep(0.02)
+    os.killpg(build.pid, signal.SIGKILL)
+    build.wait()
+    assert "OK created sql bronze_feed model bronze.web_events_raw" not in dbt_log.read_text()
 
     # a `lakehouse run` holds the warehouse: the stream's build waits for it, then builds
     log = wh.root / "stream.log"
@@ -198,6 +219,33 @@ def test_windows_equal_the_truth_window_by_window(wh: Served, minutes: int) -> N
                   f"{minutes}m") == 7
 
 
+def test_the_live_funnel_equals_the_truth_window_by_window(wh: Served) -> None:
+    """Sessions by the 5-minute window they started in, with the steps they reached."""
+    oracle = f"""
+        with sessions as (
+            select session_id, min(ts) as started_at,
+                   count(*) filter (where event_type = 'page_view' and part_id is not null)
+                       as product_views,
+                   count(*) filter (where event_type = 'add_to_cart') as add_to_carts,
+                   count(*) filter (where event_type = 'checkout') as checkouts,
+                   count(*) filter (where event_type = 'purchase') as purchases
+            from ({truth_events(wh)}) group by session_id
+        )
+        select time_bucket(interval 5 minute, started_at), count(*),
+               count(*) filter (where product_views > 0), count(*) filter (where add_to_carts > 0),
+               count(*) filter (where checkouts > 0), count(*) filter (where purchases > 0),
+               sum(purchases)::bigint
+        from sessions group by all
+    """
+    actual = ("select window_start, sessions, sessions_with_product_view, sessions_with_cart, "
+              "sessions_with_checkout, sessions_with_purchase, purchases "
+              "from gold.mart_web_funnel_5m")
+    missing = wh.sql(f"select * from ({oracle}) except all select * from ({actual}) limit 5")
+    extra = wh.sql(f"select * from ({actual}) except all select * from ({oracle}) limit 5")
+    assert (missing, extra) == ([], [])
+    assert wh.one("select sum(sessions_with_purchase) from gold.mart_web_funnel_5m") > 0
+
+
 def test_an_event_beyond_the_watermark_is_quarantined_with_its_lateness(wh: Served) -> None:
     beyond = "event_id = '00000000-0000-4000-8000-00000000beef'"
     ((lateness, failed),) = wh.sql("select _event_time_watermark - event_at, _failed_expectations "
@@ -259,7 +307,8 @@ def test_the_live_page_renders_windows_lag_and_anomalies(wh: Served, tmp_path: P
                               start_new_session=True)
     burst = dt.datetime.fromisoformat(planted_burst(wh.generated)[0]["ts"][:16])
     sections = ("Consumer lag per partition", "The last 30 minutes of event time",
-                "Latest anomalies", "Latest abandoned carts", f"{burst:%Y-%m-%d %H:%M}")
+                "Live session funnel", "Latest anomalies", "Latest abandoned carts",
+                f"{burst:%Y-%m-%d %H:%M}")
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz")
         dom = rendered_dom(f"http://127.0.0.1:{port}/realtime", sections, tmp_path / "profile")

@@ -141,23 +141,33 @@ def _measure(db: Path, first_offsets: dict[int, int]) -> dict:
             f"select count(*), count(distinct (_kafka_partition, _kafka_offset)) "
             f"from bronze.web_events_raw where _kafka_topic = '{TOPIC}' and ({since})"
         ).fetchone()
-        p50, p95, worst = con.execute(f"""
+        p50, p95, worst, builds, build_p50 = con.execute(f"""
             with runs as (
-                select unnest(dbt_invocations) as invocation, ended_at from ops.run_history
-            )
-            select quantile_cont(latency, 0.5), quantile_cont(latency, 0.95), max(latency)
-            from (
-                select epoch(runs.ended_at - raw._kafka_timestamp) as latency
+                select unnest(dbt_invocations) as invocation, started_at, ended_at
+                from ops.run_history
+            ),
+            landed as (
+                select runs.started_at, runs.ended_at,
+                       epoch(runs.ended_at - raw._kafka_timestamp) as latency
                 from bronze.web_events_raw as raw
                 inner join runs on raw._run_id = runs.invocation
                 where raw._kafka_topic = '{TOPIC}' and ({since})
-            )""").fetchone()
+            ),
+            triggers as (
+                select distinct started_at, epoch(ended_at - started_at) as seconds from landed
+            )
+            select quantile_cont(latency, 0.5), quantile_cont(latency, 0.95), max(latency),
+                   (select count(*) from triggers),
+                   (select quantile_cont(seconds, 0.5) from triggers)
+            from landed""").fetchone()
     finally:
         con.close()
     return {"loaded": loaded, "distinct_offsets": distinct, "duplicates": loaded - distinct,
             "latency_p50_seconds": round(p50, 2) if p50 is not None else None,
             "latency_p95_seconds": round(p95, 2) if p95 is not None else None,
-            "latency_max_seconds": round(worst, 2) if worst is not None else None}
+            "latency_max_seconds": round(worst, 2) if worst is not None else None,
+            "builds": builds,
+            "build_p50_seconds": round(build_p50, 2) if build_p50 is not None else None}
 
 
 def bench_stream(rates: list[int], seconds: float = 300, interval: str = "5s",
@@ -200,8 +210,9 @@ def bench_stream(rates: list[int], seconds: float = 300, interval: str = "5s",
                          for p in _stream_status(work / "serving").get("partitions", [])}
                 stream = subprocess.Popen(
                     [lakehouse, "stream", "--trigger-interval", interval, "--feeds",
-                     "web_events"], env=env, cwd=PROJECT_DIR, stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL, start_new_session=True)
+                     "web_events"], env=env, cwd=PROJECT_DIR,
+                    stdout=(work / f"stream-{rate}.log").open("w"), stderr=subprocess.STDOUT,
+                    start_new_session=True)
                 try:
                     log(f"bench-stream: {rate}/s for {seconds:g}s")
                     sent, took = _produce(bootstrap, TOPIC, rate, seconds, None, seed=10 + n)
@@ -252,13 +263,14 @@ def report(result: dict) -> str:
              f"trigger every {result['trigger_interval']}, {result['partitions']} partitions)",
              "", f"Anchor: the raw consume rate of the same client to nowhere: {anchor:,}/s.", "",
              "| rate | produced/s | landed/s vs anchor | drain (s) | backlog at stop | lost | "
-             "duplicates | latency p50 (s) | p95 (s) | max (s) |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "duplicates | latency p50 (s) | p95 (s) | max (s) | builds | build p50 (s) |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in result["rates"]:
         landed_rate = r["distinct_offsets"] / (result["seconds"] + r["drain_seconds"])
         lines.append(f"| {r['rate']:,} | {r['produced_per_second']:,} | "
                      f"{landed_rate:,.0f} ({landed_rate / anchor:.3f}) | {r['drain_seconds']} | "
                      f"{r['backlog_at_stop']:,} | "
                      f"{r['lost']} | {r['duplicates']} | {r['latency_p50_seconds']} | "
-                     f"{r['latency_p95_seconds']} | {r['latency_max_seconds']} |")
+                     f"{r['latency_p95_seconds']} | {r['latency_max_seconds']} | "
+                     f"{r['builds']} | {r['build_p50_seconds']} |")
     return "\n".join(lines)

@@ -78,6 +78,15 @@ def windows() -> None:
             id_vars="window_start", var_name="event_type", value_name="events"),
             x="window_start", y="events", color="event_type")
         st.dataframe(recent.sort_values("window_start", ascending=False), hide_index=True)
+        if has_table(con, "gold", "mart_web_funnel_5m"):
+            st.subheader("Live session funnel, per 5-minute window of the sessions' start")
+            st.dataframe(con.execute(f"""
+                select window_start, sessions, sessions_with_product_view,
+                       sessions_with_cart, sessions_with_checkout, sessions_with_purchase,
+                       round(conversion_rate, 3) as conversion_rate
+                from gold.mart_web_funnel_5m
+                where window_start > ?::timestamp - interval {MINUTES_SHOWN} minute
+                order by window_start desc""", [latest]).df(), hide_index=True)
         left, right = st.columns(2)
         with left:
             st.subheader("Latest anomalies")

@@ -320,10 +320,12 @@ from gold.dim_customer as c
 left join lifetime on c.customer_id = lifetime.customer_id
 where c.is_current;
 
-create or replace table gold.mart_web_funnel_daily as
+-- sessions by the interval they started in, with the steps they reached
+-- (models/gold/mart_web_funnel_*)
+create or replace temp macro web_session_funnel(width) as table
 with funnel as (
     select
-        cast(started_at as date) as session_date,
+        time_bucket(width, started_at) as grain_start,
         count(*) as sessions,
         count(*) filter (where product_views > 0) as sessions_with_product_view,
         count(*) filter (where add_to_carts > 0) as sessions_with_cart,
@@ -334,7 +336,7 @@ with funnel as (
         cast(sum(checkouts) as bigint) as checkouts,
         cast(sum(purchases) as bigint) as purchases
     from silver.web_sessions
-    group by cast(started_at as date)
+    group by 1
 )
 
 select
@@ -344,6 +346,14 @@ select
     sessions_with_purchase / nullif(sessions_with_checkout, 0) as checkout_to_purchase_rate,
     sessions_with_purchase / nullif(sessions, 0) as conversion_rate
 from funnel;
+
+create or replace table gold.mart_web_funnel_daily as
+select cast(grain_start as date) as session_date, * exclude (grain_start)
+from web_session_funnel(interval 1 day);
+
+create or replace table gold.mart_web_funnel_5m as
+select grain_start as window_start, * exclude (grain_start)
+from web_session_funnel(interval 5 minute);
 
 -- the clickstream in tumbling event-time windows per product (models/gold/mart_web_activity_*)
 create or replace temp macro web_activity_windows(minutes) as table

@@ -1,0 +1,1 @@
+{{ web_session_funnel(window_start('started_at', 5), 'window_start') }}
