@@ -9,6 +9,7 @@ import json
 import shutil
 import subprocess
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -266,3 +267,121 @@ def test_the_notebook_runs_on_published_gold(scenario: Scenario, tmp_path: Path,
     text = "\n".join(o.get("data", {}).get("text/plain", "") for o in outputs)
     printed = "\n".join(o.get("text", "") for o in outputs)
     assert "val_auc" in text and f"{ml.model_name()} version 3" in printed
+
+
+def post(port: int, path: str, body: object, content_type: str = "application/json",
+         ) -> tuple[int, str]:
+    import urllib.error
+    import urllib.request
+
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data,
+                                     headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_the_endpoint_serves_the_champion_as_batch_scoring_does(scenario: Scenario) -> None:
+    """`lakehouse serve-model`: the champion's predictions equal gold.pred_late_delivery's for
+    the same rows, by features or by key; bad input is a 4xx with a one-line reason; a moved
+    alias is served without a restart and without a failed request."""
+    import os
+    import signal
+    import threading
+    import time
+
+    from browser import free_port, wait_for
+    from mlflow import MlflowClient
+
+    wh = scenario.wh
+    champion = scenario.trained[1]["version"]
+    rows = wh.sql("select p.order_id, p.line_number, p.late_probability, "
+                  f"{', '.join(f'f.{c}' for c in ml.FEATURES)} "
+                  "from gold.pred_late_delivery as p join gold.ml_late_delivery_features as f "
+                  "using (order_id, line_number) order by all limit 200")
+    assert len(rows) == 200
+    columns = ["order_id", "line_number", *ml.FEATURES]
+    data = [[r[0], r[1], *(float(v) if isinstance(v, Decimal) else v for v in r[3:])]
+            for r in rows]
+    port = free_port()
+    server = subprocess.Popen([str(LAKEHOUSE), "serve-model", "--port", str(port),
+                               "--max-records", "500"], cwd=PROJECT_DIR, env=wh.env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    client = MlflowClient(scenario.tracking_uri, scenario.tracking_uri)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/ping", 120)
+        status, text = post(port, "/invocations",
+                            {"dataframe_split": {"columns": columns, "data": data}})
+        assert status == 200, text
+        answer = json.loads(text)
+        assert answer["model_version"] == champion
+        assert answer["predictions"] == [r[2] for r in rows]  # bit for bit
+        records = [dict(zip(columns, d, strict=True)) for d in data[:3]]
+        for shape in ("dataframe_records", "instances"):
+            status, text = post(port, "/invocations", {shape: records})
+            assert json.loads(text)["predictions"] == [r[2] for r in rows[:3]], text
+        keys = [{"order_id": r[0], "line_number": r[1]} for r in rows[::-1]]
+        status, text = post(port, "/lookup", {"keys": keys})
+        assert status == 200, text
+        assert json.loads(text)["predictions"] == [r[2] for r in rows[::-1]]
+
+        # bad input: a 4xx and one line that says why, never a 500
+        wrong_type = {**records[0], "quantity": "many"}
+        refused = {
+            "not json": post(port, "/invocations", b"{nope"),
+            "missing": post(port, "/invocations", {"dataframe_records": [
+                {k: v for k, v in records[0].items() if k != "ship_mode"}]}),
+            "wrong type": post(port, "/invocations", {"dataframe_records": [wrong_type]}),
+            "unknown key": post(port, "/lookup", {"keys": [{"order_id": -1,
+                                                            "line_number": 1}]}),
+            "oversized": post(port, "/invocations", {"dataframe_records": records * 200}),
+            "two shapes": post(port, "/invocations", {"instances": records,
+                                                      "dataframe_records": records}),
+            "form": post(port, "/invocations", b"a=1", "application/x-www-form-urlencoded"),
+        }
+        assert {k: s for k, (s, _) in refused.items()} == {
+            "not json": 400, "missing": 400, "wrong type": 400, "unknown key": 404,
+            "oversized": 413, "two shapes": 400, "form": 415}
+        assert all(len(t.strip().splitlines()) == 1 for _, t in refused.values()), refused
+        assert "ship_mode" in refused["missing"][1] and "quantity" in refused["wrong type"][1]
+        assert "(-1, 1)" in refused["unknown key"][1] and "500" in refused["oversized"][1]
+
+        # the alias moves under a load of requests: each answered, the new version within
+        # seconds, no restart
+        answers: list[tuple[int, int | None]] = []
+        stop = threading.Event()
+
+        def load() -> None:
+            while not stop.is_set():
+                status, text = post(port, "/invocations", {"dataframe_records": records})
+                answers.append((status, json.loads(text)["model_version"]
+                                if status == 200 else None))
+
+        other = scenario.trained[2]["version"]
+        assert other != champion
+        loader = threading.Thread(target=load)
+        loader.start()
+        try:
+            time.sleep(1)
+            client.set_registered_model_alias(ml.model_name(), ml.ALIAS, str(other))
+            deadline = time.monotonic() + 30
+            while not answers or answers[-1][1] != other:
+                assert time.monotonic() < deadline, answers[-5:]
+                time.sleep(0.2)
+            time.sleep(1)
+        finally:
+            stop.set()
+            loader.join(60)
+        assert {s for s, _ in answers} == {200}, answers
+        versions = [v for _, v in answers]
+        assert versions[0] == champion and versions[-1] == other
+        assert versions == sorted(versions, key=lambda v: v == other)  # one switch, no return
+        assert server.poll() is None
+    finally:
+        client.set_registered_model_alias(ml.model_name(), ml.ALIAS, str(champion))
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)

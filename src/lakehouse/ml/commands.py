@@ -1,4 +1,4 @@
-"""The machine-learning subcommand: `train`."""
+"""The machine-learning subcommands: `train`, `serve-model`."""
 
 from __future__ import annotations
 
@@ -18,6 +18,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve_model(args: argparse.Namespace) -> int:
+    """The champion behind an HTTP endpoint on 127.0.0.1 (MLflow's scoring protocol)."""
+    from lakehouse.ml.serving import serve_model
+
+    return serve_model(Settings.from_env(), args.port, args.max_records)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train the late-delivery model on gold, track and "
                        "register it in MLflow",
@@ -35,3 +42,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the logistic regression's inverse regularization strength (default 1)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_train)
+    p = sub.add_parser("serve-model", help="serve the MLflow model's `champion` over HTTP on "
+                       "127.0.0.1",
+                       description="Serve the registered late-delivery model's `champion` "
+                       "version on 127.0.0.1: MLflow's scoring protocol (POST /invocations with "
+                       "dataframe_split, dataframe_records or instances; GET /ping, /version) "
+                       "and POST /lookup by order line key, whose features are read from the "
+                       "published gold.ml_late_delivery_features. A moved alias is served "
+                       "within a second, without a restart; bad input gets a 4xx with a "
+                       "one-line reason.")
+    p.add_argument("--port", type=int, default=5001, help="port (default 5001)")
+    p.add_argument("--max-records", type=int, default=10_000, metavar="N",
+                   help="the most records (or keys) one request may score (default 10000)")
+    p.set_defaults(func=cmd_serve_model)
