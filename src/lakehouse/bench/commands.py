@@ -1,5 +1,5 @@
 """The benchmark subcommands, apart from the product: `bench`, `bench-ingest`, `bench-cdc`,
-`bench-stream`, `baseline`."""
+`bench-stream`, `bench-serve`, `baseline`."""
 
 from __future__ import annotations
 
@@ -44,6 +44,17 @@ def cmd_bench_stream(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
     return 1 if any(r["lost"] or r["duplicates"] for r in result["rates"]) else 0
+
+
+def cmd_bench_serve(args: argparse.Namespace) -> int:
+    from lakehouse.bench.serve import bench_serve, report
+
+    result = bench_serve(Settings.from_env(), requests=args.requests, batch=args.batch,
+                         log=lambda m: log(m))
+    print(report(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+    return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -116,6 +127,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--partitions", type=int, default=3, help="topic partitions (default 3)")
     p.add_argument("--json", help="also write the figures to this JSON file")
     p.set_defaults(func=cmd_bench_stream)
+
+    p = sub.add_parser("bench-serve", help="benchmark: `lakehouse serve-model` against the "
+                       "model in process",
+                       description="On the environment's warehouse (published gold and a "
+                       "`champion`): sequential requests to the endpoint, single records and "
+                       "batches, timed beside the same model's in-process predict_proba on the "
+                       "same rows; latency p50/p99, requests and records per second, the ratio.")
+    p.add_argument("--requests", type=int, default=500, help="requests per kind (default 500)")
+    p.add_argument("--batch", type=int, default=100, help="records per batch (default 100)")
+    p.add_argument("--json", help="also write the figures to this JSON file")
+    p.set_defaults(func=cmd_bench_serve)
 
     p = sub.add_parser("bench", help="benchmark: the whole pipeline, ours against a plain-DuckDB "
                        "baseline", description="Generate a data set (timed apart), build it from "
