@@ -70,7 +70,7 @@ def test_smoke_bench_ours_and_baseline_build_the_same_gold(smoke: Path) -> None:
     result = json.loads((smoke / "report" / "bench.json").read_text())
     assert result["gold_identical"]
     final = result["gold_checks"]["run 1"]
-    assert len(final) == 23  # every gold table, the clickstream windows and rules included
+    assert len(final) == 24  # every gold table, the clickstream windows, funnels and rules
     assert final["fct_order_line"]["rows"] > 50_000
     assert all(t["only_ours"] == 0 and t["only_baseline"] == 0 for t in final.values())
 
