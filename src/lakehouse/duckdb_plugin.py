@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
 
-from lakehouse.warehouse import external_attach_sql
+from lakehouse.warehouse import external_attach_sql, sql_literal
 
 # the path is a literal, not a prepared statement's parameter: binding a Python value makes
 # DuckDB import pandas and numpy (some 2 s, once per dbt process, holding the other threads)
@@ -41,7 +41,7 @@ def landing_file_error(path: str | None, file_format: str | None) -> str | None:
     # largest part of ingesting it
     con = duckdb.connect(config={"memory_limit": "1GB"})
     try:
-        con.execute(reader.format(path="'" + path.replace("'", "''") + "'")).fetchall()
+        con.execute(reader.format(path=sql_literal(path))).fetchall()
     except duckdb.Error as error:
         return str(error).replace(path, "<file>")
     finally:

@@ -51,7 +51,8 @@ def data_path(db: Path) -> Path:
     return db.with_name(db.name + ".files")
 
 
-def _literal(text: str) -> str:
+def sql_literal(text: str) -> str:
+    """`text` as a SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -59,7 +60,7 @@ def spark_tables(db: Path, schema: str) -> dict[str, str]:
     """The tables of `schema` in the Spark warehouse directory `db` that hold data files (Spark
     writes none for a table without rows): name -> a DuckDB relation over its Parquet files."""
     folder = db / "warehouse" / f"{schema}.db"
-    return {path.name: f"read_parquet({_literal(str(path) + '/**/*.parquet')}, union_by_name = true)"
+    return {path.name: f"read_parquet({sql_literal(str(path) + '/**/*.parquet')}, union_by_name = true)"
             for path in sorted(folder.iterdir() if folder.is_dir() else [])
             if path.is_dir() and any(path.rglob("*.parquet"))}
 
@@ -80,11 +81,11 @@ def attach(con: duckdb.DuckDBPyConnection, db: Path, alias: str,
         db = db.resolve()
         for extension in ("sqlite", "ducklake"):
             con.load_extension(extension)
-        con.execute(f"attach {_literal(f'ducklake:sqlite:{db}')} as {alias} "
-                    f"(data_path {_literal(str(data_path(db)) + '/')}, {LAKE_OPTIONS}{mode})")
+        con.execute(f"attach {sql_literal(f'ducklake:sqlite:{db}')} as {alias} "
+                    f"(data_path {sql_literal(str(data_path(db)) + '/')}, {LAKE_OPTIONS}{mode})")
     else:
-        con.execute(f"attach {_literal(str(db))} as {alias} ({mode.removeprefix(', ')})"
-                    if read_only else f"attach {_literal(str(db))} as {alias}")
+        con.execute(f"attach {sql_literal(str(db))} as {alias} ({mode.removeprefix(', ')})"
+                    if read_only else f"attach {sql_literal(str(db))} as {alias}")
 
 
 def connect(db: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -104,5 +105,4 @@ def external_attach_sql(path: str | None) -> str | None:
     if not path or not Path(path).is_file():
         return None
     kind = "duckdb" if path.endswith(".duckdb") else "sqlite"
-    escaped = path.replace("'", "''")
-    return f"attach if not exists '{escaped}' as crm (type {kind}, read_only)"
+    return f"attach if not exists {sql_literal(path)} as crm (type {kind}, read_only)"

@@ -6,14 +6,21 @@ without look-ahead, and the notebook executed as a user would run it."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
+from browser import free_port, wait_for
 from warehouse import LAKEHOUSE, Served
 
 from lakehouse.config import PROJECT_DIR, Settings
@@ -271,9 +278,6 @@ def test_the_notebook_runs_on_published_gold(scenario: Scenario, tmp_path: Path,
 
 def post(port: int, path: str, body: object, content_type: str = "application/json",
          ) -> tuple[int, str]:
-    import urllib.error
-    import urllib.request
-
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data,
                                      headers={"Content-Type": content_type})
@@ -288,12 +292,6 @@ def test_the_endpoint_serves_the_champion_as_batch_scoring_does(scenario: Scenar
     """`lakehouse serve-model`: the champion's predictions equal gold.pred_late_delivery's for
     the same rows, by features or by key; bad input is a 4xx with a one-line reason; a moved
     alias is served without a restart and without a failed request."""
-    import os
-    import signal
-    import threading
-    import time
-
-    from browser import free_port, wait_for
     from mlflow import MlflowClient
 
     wh = scenario.wh

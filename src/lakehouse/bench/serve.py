@@ -29,15 +29,11 @@ from lakehouse.config import PROJECT_DIR, Settings
 from lakehouse.errors import UserError
 
 
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
 def _figures(seconds: list[float], records: int) -> dict:
     total = sum(seconds)
-    return {"requests": len(seconds), "p50_ms": round(_percentile(seconds, 0.5) * 1000, 3),
-            "p99_ms": round(_percentile(seconds, 0.99) * 1000, 3),
+    percentiles = statistics.quantiles(seconds, n=100, method="inclusive")
+    return {"requests": len(seconds), "p50_ms": round(percentiles[49] * 1000, 3),
+            "p99_ms": round(percentiles[98] * 1000, 3),
             "mean_ms": round(statistics.fmean(seconds) * 1000, 3),
             "requests_per_second": round(len(seconds) / total, 1),
             "records_per_second": round(len(seconds) * records / total, 1)}
@@ -49,14 +45,8 @@ def bench_serve(settings: Settings, requests: int = 500, batch: int = 100,
     import mlflow.sklearn
 
     from lakehouse.build.publish import SERVING_DB, connect_serving
-    from lakehouse.ml.serving import Loaded, features_frame, predict
-    from lakehouse.ml.training import (
-        FEATURES,
-        FEATURES_TABLE,
-        NUMERIC,
-        champion_version,
-        model_name,
-    )
+    from lakehouse.ml.serving import Loaded, feature_columns, features_frame, predict
+    from lakehouse.ml.training import FEATURES, FEATURES_TABLE, champion_version, model_name
 
     name, uri = model_name(), settings.tracking_uri
     version = champion_version(uri, name)
@@ -67,8 +57,8 @@ def bench_serve(settings: Settings, requests: int = 500, batch: int = 100,
     con = connect_serving(path)
     try:
         rows = con.execute(
-            "select " + ", ".join(f"{c}::double" if c in NUMERIC else c for c in FEATURES)
-            + f" from {FEATURES_TABLE} order by order_id, line_number limit {max(requests, batch)}"
+            f"select {feature_columns()} from {FEATURES_TABLE} "
+            f"order by order_id, line_number limit {max(requests, batch)}"
         ).fetchall()
     finally:
         con.close()

@@ -210,9 +210,8 @@ def bench_stream(rates: list[int], seconds: float = 300, interval: str = "5s",
                          for p in _stream_status(work / "serving").get("partitions", [])}
                 stream = subprocess.Popen(
                     [lakehouse, "stream", "--trigger-interval", interval, "--feeds",
-                     "web_events"], env=env, cwd=PROJECT_DIR,
-                    stdout=(work / f"stream-{rate}.log").open("w"), stderr=subprocess.STDOUT,
-                    start_new_session=True)
+                     "web_events"], env=env, cwd=PROJECT_DIR, stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL, start_new_session=True)
                 try:
                     log(f"bench-stream: {rate}/s for {seconds:g}s")
                     sent, took = _produce(bootstrap, TOPIC, rate, seconds, None, seed=10 + n)

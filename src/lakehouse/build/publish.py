@@ -24,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-from lakehouse.warehouse import LAKE_CATALOG, attach, connect
+from lakehouse.warehouse import LAKE_CATALOG, attach, connect, sql_literal
 
 KEEP_VERSIONS = 3
 # not gold.duckdb: a catalog named like its schema makes `gold.x` ambiguous for readers
@@ -57,7 +57,7 @@ def connect_serving(path: Path) -> duckdb.DuckDBPyConnection:
     in-memory database (`duckdb.connect(path)` would hand back an instance this process has
     open on a file a publish has since replaced), locked down, `use`d."""
     con = duckdb.connect()
-    con.execute(f"attach '{str(path).replace(chr(39), chr(39) * 2)}' as serving (read_only)")
+    con.execute(f"attach {sql_literal(str(path))} as serving (read_only)")
     con.execute("use serving")
     return lock_down(con)
 
@@ -128,19 +128,15 @@ def _copy_comments(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]
     row = con.execute("select comment from duckdb_tables() where database_name = 'warehouse' "
                       "and schema_name = 'gold' and table_name = ?", [table]).fetchone()
     if row and row[0]:
-        con.execute(f"comment on table gold.\"{table}\" is {_literal(row[0])}")
+        con.execute(f"comment on table gold.\"{table}\" is {sql_literal(row[0])}")
         comments[""] = row[0]
     for column, comment in con.execute(
             "select column_name, comment from duckdb_columns() where database_name = 'warehouse' "
             "and schema_name = 'gold' and table_name = ? and comment is not null",
             [table]).fetchall():
-        con.execute(f"comment on column gold.\"{table}\".\"{column}\" is {_literal(comment)}")
+        con.execute(f"comment on column gold.\"{table}\".\"{column}\" is {sql_literal(comment)}")
         comments[column] = comment
     return comments
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _mask(column: str, policy: str) -> str:
@@ -212,7 +208,7 @@ def publish(warehouse: Path, serving: Path, manifest_path: Path, run_id: str | N
             metadata = {"description": described.get("", ""),
                         "column_descriptions": json.dumps(
                             {c: d for c, d in described.items() if c})}
-            kv = ", ".join(f"{k}: {_literal(v)}" for k, v in metadata.items())
+            kv = ", ".join(f"{k}: {sql_literal(v)}" for k, v in metadata.items())
             con.execute(f"copy gold.\"{table}\" to '{version_parquet / table}.parquet' "
                         f"(format parquet, kv_metadata {{{kv}}})")
         con.execute("checkpoint")

@@ -162,6 +162,14 @@ def predict(loaded: Loaded, frame: pd.DataFrame) -> list[float]:
     return [float(p) for p in loaded.model.predict_proba(frame[columns])[:, 1]]
 
 
+def feature_columns(alias: str = "") -> str:
+    """The features as SQL select items (of the table `alias`): numbers as doubles, as batch
+    scoring reads them (DuckDB's conversion to pandas)."""
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(f"{prefix}{c}::double" if c in NUMERIC else f"{prefix}{c}"
+                     for c in FEATURES)
+
+
 def lookup(settings: Settings, keys: Any, max_records: int) -> list[dict[str, Any]]:
     """The published features of the order lines `keys` ([{order_id, line_number}]), in the
     keys' order; a 404 names the keys the feature table does not hold."""
@@ -185,9 +193,7 @@ def lookup(settings: Settings, keys: Any, max_records: int) -> list[dict[str, An
         con.execute("create temp table wanted (order_id bigint, line_number bigint)")
         con.executemany("insert into wanted values (?, ?)", wanted)
         rows = con.execute(
-            # numbers as doubles, as batch scoring reads them (DuckDB's conversion to pandas)
-            "select f.order_id, f.line_number, " + ", ".join(
-                f"f.{c}::double" if c in NUMERIC else f"f.{c}" for c in FEATURES) + " "
+            f"select f.order_id, f.line_number, {feature_columns('f')} "
             f"from {FEATURES_TABLE} as f semi join wanted using (order_id, line_number)"
         ).fetchall()
     finally:

@@ -137,10 +137,10 @@ class Stream:
                 f"{tp.topic}[{tp.partition}]@{tp.offset if tp.offset >= 0 else self.starting}"
                 for tp in new))
 
-    def poll(self, deadline: float, max_messages: int, until_end: bool,
-             fired_at: float | None = None) -> dict[tuple[str, int], list[landing.Message]]:
-        """Consume until `deadline` (or `max_messages`, or with `until_end` every assigned
-        partition at its end): the messages per partition, in offset order. With `fired_at`
+    def poll(self, deadline: float, max_messages: int, fired_at: float | None = None
+             ) -> dict[tuple[str, int], list[landing.Message]]:
+        """Consume until `deadline` (or `max_messages`, or every assigned partition at its
+        end): the messages per partition, in offset order. With `fired_at`
         (a processing-time trigger's start, epoch seconds) a partition is also done at its
         first message produced from then on: as a Spark trigger takes the offsets there are
         when it fires, what arrives later is the next trigger's (else a steady stream kept
@@ -152,8 +152,7 @@ class Stream:
         done: set[tuple[str, int]] = set()  # partitions past the trigger's firing
         polled = False  # (a partition marked at its end may have had messages since)
         while count < max_messages:
-            if (polled and until_end and self.assigned
-                    and self.at_end | done >= set(self.assigned)):
+            if polled and self.assigned and self.at_end | done >= set(self.assigned):
                 break
             polled = True
             left = deadline - time.monotonic()
@@ -257,7 +256,7 @@ def run_stream(settings: Settings, available_now: bool = False, interval: float 
             # what there is when it fires (at most an interval of consuming)
             batches = stream.poll(
                 started + (300.0 if available_now else interval), max_messages,
-                until_end=True, fired_at=None if available_now else fired_at)
+                fired_at=None if available_now else fired_at)
             stream.land(batches, stats)
             consumed = time.monotonic() - started  # the trigger's consuming and landing
             stats.triggers += 1
