@@ -5,6 +5,7 @@ without look-ahead, and the notebook executed as a user would run it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -161,7 +162,10 @@ def test_a_new_champion_alone_builds_only_the_scoring(scenario: Scenario) -> Non
     status, models = scenario.wh.sql("select status, models from ops.run_history "
                                      "order by started_at")[1]
     built = {m["node"] for m in json.loads(models) if m["node"].startswith("model.")}
-    assert (status, built) == ("success", {"model.lakehouse.pred_late_delivery"})
+    # the scoring and what monitors it: the inference table, the registry and the monitoring
+    assert (status, built) == ("success", {f"model.lakehouse.{m}" for m in (
+        "pred_late_delivery", "ml_inference_log", "ml_model_versions", "ml_prediction_outcomes",
+        "ml_model_performance", "ml_model_calibration", "ml_feature_drift")})
 
 
 def test_lakehouse_run_scores_the_open_lines_with_the_champion_deterministically(
@@ -383,3 +387,198 @@ def test_the_endpoint_serves_the_champion_as_batch_scoring_does(scenario: Scenar
         client.set_registered_model_alias(ml.model_name(), ml.ALIAS, str(champion))
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(30)
+
+
+def first_predictions(wh: Served) -> dict[tuple, tuple[float, object]]:
+    """Each (version, variant, line)'s first prediction and prediction date, read from the
+    inference table's rows (not from the monitoring's)."""
+    found: dict[tuple, tuple[float, object]] = {}
+    for version, variant, order, line, prediction, predicted_at in wh.sql(
+            "select model_version, variant, order_id, line_number, prediction, predicted_at "
+            "from gold.ml_inference_log where predicted_at is not null "
+            "order by requested_at, request_id, record_index"):
+        found.setdefault((version, variant, order, line), (prediction, predicted_at))
+    return found
+
+
+def psi(actual: list[str], expected: list[str]) -> float:
+    """The population stability index of two samples of bin labels (shares floored at 1e-4)."""
+    import math
+    from collections import Counter
+
+    a, e = Counter(actual), Counter(expected)
+    return sum((max(a[b] / len(actual), 1e-4) - max(e[b] / len(expected), 1e-4))
+               * math.log(max(a[b] / len(actual), 1e-4) / max(e[b] / len(expected), 1e-4))
+               for b in set(a) | set(e))
+
+
+def test_every_request_is_logged_once_and_monitored_against_the_labels(
+        scenario: Scenario) -> None:
+    """The endpoint killed (SIGKILL) under a load of lookups: every request it answered is in
+    bronze and in the inference table, once; the next run (which brings the rest of the days,
+    so labels arrive) puts them beside batch scoring's rows, and the monitoring's metrics equal
+    scikit-learn's and a plain PSI on the same predictions and received lines; without drift,
+    the ML alerts stay quiet."""
+    import numpy as np
+    from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+
+    wh = scenario.wh
+    keys = [{"order_id": o, "line_number": n} for o, n in wh.sql(
+        "select order_id, line_number from gold.pred_late_delivery order by all limit 300")]
+    port = free_port()
+    server = subprocess.Popen([str(LAKEHOUSE), "serve-model", "--port", str(port),
+                               "--log-rotate-seconds", "3"], cwd=PROJECT_DIR, env=wh.env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    answered: dict[str, list[float]] = {}
+    try:
+        wait_for(f"http://127.0.0.1:{port}/ping", 120)
+        status, text = post(port, "/lookup", {"keys": [{"order_id": -1, "line_number": 1}]})
+        assert status == 404, text
+        # until the endpoint has closed a file (every 3 s), then three more requests: the
+        # file they open is still open when it is killed
+        inference = wh.landing / "inference"
+        before = set(inference.glob("*/*.jsonl"))  # the earlier test's endpoint closed them
+        n, more = 0, 3
+        while more:
+            if set(inference.glob("*/*.jsonl")) - before:
+                more -= 1
+            batch = keys[n % 60 * 5:n % 60 * 5 + 5]
+            status, text = post(port, "/lookup", {"keys": batch})
+            assert status == 200, text
+            answer = json.loads(text)
+            answered[answer["request_id"]] = answer["predictions"]
+            n += 1
+        killer = threading.Timer(0.01, os.killpg, (server.pid, signal.SIGKILL))
+        killer.start()  # while the next request is under way
+        with contextlib.suppress(OSError):
+            status, text = post(port, "/lookup", {"keys": keys[:5]})
+            if status == 200:
+                answer = json.loads(text)
+                answered[answer["request_id"]] = answer["predictions"]
+        killer.join()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait(30)
+    assert server.returncode == -signal.SIGKILL
+    assert list((wh.landing / "inference" / "_open").glob("*.part")), "killed with a file open"
+
+    wh.deliver()
+    result = wh.run()
+    assert "the inference log of a model endpoint that stopped" in result.stdout
+    assert not list((wh.landing / "inference" / "_open").glob("*.part"))
+
+    # every answered request in bronze and silver once, with every record; nothing twice
+    bronze = wh.sql("select _raw ->> 'request_id', cast(_raw ->> 'record_index' as integer), "
+                    "cast(_raw ->> 'prediction' as double) from bronze.inference_log_raw")
+    assert len(bronze) == len(set((r, i) for r, i, _ in bronze))
+    logged = {}
+    for request_id, index, prediction in bronze:
+        logged.setdefault(request_id, {})[index] = prediction
+    for request_id, predictions in answered.items():
+        assert logged.get(request_id) == dict(enumerate(predictions)), request_id
+    # besides the earlier endpoint test's requests (closed cleanly), at most the one under way
+    # when the endpoint was killed is logged without its answer having reached the client
+    unanswered = [r for r in set(logged) - set(answered) if set(logged[r]) == set(range(5))]
+    assert len(unanswered) <= 1, unanswered
+    silver = wh.sql("select request_id, record_index, status, prediction "
+                    "from silver.inference_requests")
+    assert len(silver) == len(bronze)
+    assert {(r, i) for r, i, _, _ in silver} == {(r, i) for r, i, _ in bronze}
+    assert any(status == 404 for _, _, status, _ in silver)
+    gold = wh.sql("select request_id, record_index, prediction, model_version "
+                  "from gold.ml_inference_log where scored_by = 'endpoint'")
+    assert {(r, i): p for r, i, p, _ in gold} == {
+        (r, i): p for r, i, s, p in silver if s == 200}
+    assert set(answered) <= {r for r, *_ in gold}
+
+    # batch scoring's rows beside them: the open lines scored with the champion at each run
+    batch_versions = {v for (v,) in wh.sql(
+        "select distinct model_version from gold.ml_inference_log where scored_by = 'batch'")}
+    assert batch_versions == {scenario.trained[1]["version"]}
+
+    # the monitoring, against scikit-learn on the same predictions and received lines
+    as_of = wh.one("select max(order_date) from silver.orders")
+    received = {(o, n): receipt > commit for o, n, commit, receipt in wh.sql(
+        "select order_id, line_number, commit_date, receipt_date from silver.order_lines "
+        f"where receipt_date <= date '{as_of}'")}
+    firsts = first_predictions(wh)
+    measured = {(v, variant): row for v, variant, *row in wh.sql(
+        "select model_version, variant, predictions, labelled, late, log_loss, brier_score, "
+        "auc from gold.ml_model_performance where is_overall")}
+    checked = 0
+    for (version, variant), (predictions, labelled, late, loss, brier, auc) in measured.items():
+        rows = [(p, received[k[2:]]) for k, (p, _) in firsts.items()
+                if k[:2] == (version, variant) and k[2:] in received]
+        assert predictions == sum(1 for k in firsts if k[:2] == (version, variant))
+        assert (labelled, late) == (len(rows), sum(y for _, y in rows))
+        if len({y for _, y in rows}) < 2:
+            continue
+        p, y = np.array([p for p, _ in rows]), np.array([y for _, y in rows])
+        assert loss == pytest.approx(log_loss(y, p), rel=1e-9)
+        assert brier == pytest.approx(brier_score_loss(y, p), rel=1e-9)
+        assert auc == pytest.approx(roc_auc_score(y, p), rel=1e-9)
+        checked += 1
+    champion = scenario.trained[1]["version"]
+    assert checked >= 1 and measured[(champion, "champion")][1] >= 100, measured
+
+    # drift of a numeric feature, a category and the prediction, for the champion overall
+    from mlflow import MlflowClient
+
+    client = MlflowClient(scenario.tracking_uri, scenario.tracking_uri)
+    tags = client.get_model_version(ml.model_name(), str(champion)).tags
+    training = wh.sql(f"select days_to_commit, ship_mode from gold.ml_late_delivery_features "
+                      f"where is_label_final and is_late_delivery is not null and predicted_at "
+                      f"<= date '{tags['train_orders_through']}'")
+    served = wh.sql(f"select days_to_commit, ship_mode, prediction from gold.ml_inference_log "
+                    f"where model_version = {champion} and variant = 'champion'")
+    edges = np.unique(np.quantile([d for d, _ in training], np.arange(1, 10) / 10,
+                                  method="inverted_cdf"))
+    reference = json.loads(tags["prediction_reference"])
+
+    def binned(values: list, cuts: list) -> list[str]:
+        return [str(int(np.searchsorted(cuts, v, side="left"))) for v in values]
+
+    expected = {
+        "days_to_commit": psi(binned([d for d, _, _ in served], edges),
+                              binned([d for d, _ in training], edges)),
+        "ship_mode": psi([m for _, m, _ in served], [m for _, m in training]),
+        "prediction": sum(
+            (max(a, 1e-4) - max(e, 1e-4)) * np.log(max(a, 1e-4) / max(e, 1e-4))
+            for a, e in zip(np.bincount(np.searchsorted(reference["edges"],
+                                                        [p for _, _, p in served]),
+                                        minlength=len(reference["shares"])) / len(served),
+                            reference["shares"], strict=True)),
+    }
+    drift = dict(wh.sql(f"select feature, psi from gold.ml_feature_drift where is_overall and "
+                        f"model_version = {champion} and variant = 'champion'"))
+    assert {f: drift[f] for f in expected} == pytest.approx(expected, rel=1e-9)
+
+    # no drift in the data: the ML alerts evaluated after the run stay quiet
+    assert dict(wh.sql("select alert, state from ops.alert_state where alert in "
+                       "('model_performance_drop', 'model_input_drift')")) == {
+        "model_performance_drop": "OK", "model_input_drift": "OK"}
+
+
+def test_the_monitoring_page_shows_the_champion_on_its_labels(
+        scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    for name, value in scenario.wh.env.items():
+        if name.startswith("LAKEHOUSE_"):
+            monkeypatch.setenv(name, value)
+    app = AppTest.from_file(str(PROJECT_DIR / "src" / "lakehouse" / "apps" / "pages"
+                                / "model_monitoring.py"), default_timeout=60).run()
+    assert not app.exception
+    champion = scenario.trained[1]["version"]
+    metrics = {m.label: m.value for m in app.metric}
+    labelled = scenario.wh.served(
+        "select labelled from gold.ml_model_performance where is_overall and variant = "
+        f"'champion' and model_version = {champion}")[0][0]
+    assert metrics["Champion"] == f"{ml.model_name()} v{champion}"
+    assert metrics["Labelled lines"] == f"{labelled:,}" and labelled >= 100
+    assert {"Calibration by decile", "Drift against the training rows (PSI)",
+            "The serving endpoint's traffic"} <= {s.value for s in app.subheader}
+    traffic = next(f.value for f in app.dataframe if "latency_p50_ms" in f.value.columns)
+    assert traffic["requests"].sum() > 0

@@ -65,7 +65,7 @@ def bench_serve(settings: Settings, requests: int = 500, batch: int = 100,
     records = [dict(zip(FEATURES, r, strict=True)) for r in rows]
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
-    loaded = Loaded(version, mlflow.sklearn.load_model(f"models:/{name}/{version}"))
+    loaded = Loaded(name, version, mlflow.sklearn.load_model(f"models:/{name}/{version}"))
     with socket.socket() as free:
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]

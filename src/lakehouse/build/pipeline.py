@@ -17,6 +17,7 @@ from lakehouse import log as log_line
 from lakehouse.config import PROJECT_DIR, Settings, target_path
 from lakehouse.dbt import Dbt, DbtError, DbtResult
 from lakehouse.errors import PipelineError
+from lakehouse.ml.inference_log import close_orphans
 from lakehouse.ml.training import ALIAS, champion_version
 from lakehouse.warehouse import is_lake
 
@@ -115,6 +116,8 @@ class Run:
         settings = self.settings
         self.log(f"build: landing={settings.landing} warehouse={settings.db} "
                  f"run_id={self.run_id}")
+        for path in close_orphans(settings.landing):  # what a killed endpoint answered
+            self.log(f"closed {path}: the inference log of a model endpoint that stopped")
         last = last_build(settings.db)
         # the last build left everything up to date (it succeeded, with this project and these
         # variables, published if a publish is asked for): only what is pending needs building
@@ -271,8 +274,11 @@ def project_fingerprint(variables: dict, project_dir: Path = PROJECT_DIR) -> str
     paths = [Path(importlib.util.find_spec("lakehouse.duckdb_plugin").origin)]  # type: ignore[union-attr, arg-type]
     for name in PROJECT_FILES:
         path = project_dir / name
-        paths += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in
-                        (".sql", ".py", ".yml", ".yaml", ".md", ".csv")) if path.is_dir() else [path]
+        # dbt's singular tests are SQL and YAML; the pytest files beside them are no input
+        suffixes = ((".sql", ".yml", ".yaml") if name == "tests" else
+                    (".sql", ".py", ".yml", ".yaml", ".md", ".csv"))
+        paths += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in suffixes
+                        ) if path.is_dir() else [path]
     for path in paths:
         digest.update(str(path.relative_to(project_dir) if path.is_relative_to(project_dir)
                           else path.name).encode() + b"\0" + path.read_bytes() + b"\0")

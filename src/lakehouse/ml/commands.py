@@ -22,7 +22,8 @@ def cmd_serve_model(args: argparse.Namespace) -> int:
     """The champion behind an HTTP endpoint on 127.0.0.1 (MLflow's scoring protocol)."""
     from lakehouse.ml.serving import serve_model
 
-    return serve_model(Settings.from_env(), args.port, args.max_records)
+    return serve_model(Settings.from_env(), args.port, args.max_records,
+                       args.log_rotate_seconds)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -50,8 +51,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "and POST /lookup by order line key, whose features are read from the "
                        "published gold.ml_late_delivery_features. A moved alias is served "
                        "within a second, without a restart; bad input gets a 4xx with a "
-                       "one-line reason.")
+                       "one-line reason. Every request is logged before it is answered, as JSON "
+                       "lines in the landing zone (inference/<date>/*.jsonl) that the next run "
+                       "ingests (bronze.inference_log_raw -> gold.ml_inference_log).")
     p.add_argument("--port", type=int, default=5001, help="port (default 5001)")
     p.add_argument("--max-records", type=int, default=10_000, metavar="N",
                    help="the most records (or keys) one request may score (default 10000)")
+    p.add_argument("--log-rotate-seconds", type=float, default=60.0, metavar="S",
+                   help="close the inference log's open file for bronze every S seconds "
+                   "(and every 10000 lines, and at exit; default 60)")
     p.set_defaults(func=cmd_serve_model)

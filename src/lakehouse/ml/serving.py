@@ -15,20 +15,29 @@
 - Bad input is a 4xx with a one-line reason, never a 500: a body that is not JSON or not one of
   the three shapes (400), a missing feature or a value of the wrong type (400), a key that is
   not in the feature table (404), more records than `--max-records` (413).
+- Every request is logged before it is answered (`inference_log`): one JSON line per record
+  scored (its key when it has one, its features, the prediction, the version, the variant,
+  the latency) or one per refused request (its status and reason), in the landing zone, for
+  bronze to ingest and `gold.ml_inference_log` to monitor with batch scoring's rows.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import datetime as dt
 import json
 import math
 import threading
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lakehouse import log as log_line
 from lakehouse.config import Settings
+from lakehouse.ml.inference_log import ROTATE_SECONDS, InferenceLog, close_orphans
 from lakehouse.ml.training import (
     ALIAS,
     CATEGORICAL,
@@ -59,8 +68,10 @@ class BadRequest(Exception):
 
 @dataclass(frozen=True)
 class Loaded:
+    name: str
     version: int
     model: Any
+    variant: str = ALIAS
 
 
 class Champion:
@@ -84,7 +95,7 @@ class Champion:
                     raise BadRequest(503, f"the model {self.name} has no `{ALIAS}` version "
                                      "yet (`lakehouse train` registers one)")
                 if self.loaded is None or self.loaded.version != version:
-                    self.loaded = Loaded(version, self._load(version))
+                    self.loaded = Loaded(self.name, version, self._load(version))
                     self.log(f"serve-model: serving {self.name} version {version} "
                              f"(`{ALIAS}`)")
             return self.loaded
@@ -207,8 +218,38 @@ def lookup(settings: Settings, keys: Any, max_records: int) -> list[dict[str, An
     return [{**found[key], **dict(zip(KEYS, key, strict=True))} for key in wanted]
 
 
+def logged_records(request_id: str, requested_at: str, route: str, loaded: Loaded,
+                   records: list[dict[str, Any]], predictions: list[float],
+                   latency_ms: float) -> list[dict[str, Any]]:
+    """The inference log's lines for a request answered: one per record scored."""
+    return [{"request_id": request_id, "record_index": n, "requested_at": requested_at,
+             "source": "endpoint", "route": route, "status": 200, "error": None,
+             "model_name": loaded.name, "model_version": loaded.version,
+             "variant": loaded.variant,
+             **{key: value if isinstance(value, int) and not isinstance(value, bool) else None
+                for key in KEYS for value in [record.get(key)]},
+             "features": {f: record[f] for f in FEATURES}, "prediction": prediction,
+             "latency_ms": latency_ms}
+            for n, (record, prediction) in enumerate(zip(records, predictions, strict=True))]
+
+
+def refused_record(request_id: str, requested_at: str, route: str, name: str,
+                   error: BadRequest, latency_ms: float) -> dict[str, Any]:
+    """The inference log's line for a refused request: its status and reason."""
+    return {"request_id": request_id, "record_index": None, "requested_at": requested_at,
+            "source": "endpoint", "route": route, "status": error.status, "error": str(error),
+            "model_name": name, "model_version": None, "variant": None, "order_id": None,
+            "line_number": None, "features": None, "prediction": None,
+            "latency_ms": latency_ms}
+
+
+def _no_constants(text: str) -> float:
+    raise BadRequest(400, f"the body is not JSON: {text} is not a JSON number")
+
+
 def app(settings: Settings, max_records: int = MAX_RECORDS,
-        log: Callable[[str], None] = log_line) -> Starlette:
+        log: Callable[[str], None] = log_line,
+        inference_log: InferenceLog | None = None) -> Starlette:
     import mlflow  # (its version, for /version; the model loads on the first request)
     from starlette.applications import Starlette
     from starlette.requests import Request
@@ -217,40 +258,49 @@ def app(settings: Settings, max_records: int = MAX_RECORDS,
 
     name = model_name()
     champion = Champion(settings.tracking_uri, name, log)
+    journal = inference_log or InferenceLog(settings.landing)
 
     async def body_of(request: Request) -> Any:
         if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
             raise BadRequest(415, "the body must be application/json")
         try:
-            return json.loads(await request.body())
+            return json.loads(await request.body(), parse_constant=_no_constants)
         except ValueError as error:
             raise BadRequest(400, f"the body is not JSON: {error}") from None
 
-    def answer(loaded: Loaded, predictions: list[float], **extra: Any) -> JSONResponse:
-        return JSONResponse({"predictions": predictions, "model_name": name,
-                             "model_version": loaded.version, **extra})
-
-    def refusing(handler: Callable) -> Callable:
-        async def wrapped(request: Request) -> Any:
+    def scoring(route: str,
+                records_for: Callable[[Request], Any]) -> Callable[[Request], Any]:
+        """A route that scores the records `records_for` reads from a request, logs them (or
+        the refusal) and then answers."""
+        async def handler(request: Request) -> Any:
+            started = time.perf_counter()
+            request_id = str(uuid.uuid4())
+            requested_at = dt.datetime.now(dt.UTC).isoformat()
             try:
-                return await handler(request)
+                records = await records_for(request)
+                frame = features_frame(records)
+                loaded = champion.current()
+                predictions = predict(loaded, frame)
             except BadRequest as error:
+                journal.write([refused_record(request_id, requested_at, route, name, error,
+                                              (time.perf_counter() - started) * 1000)])
                 return PlainTextResponse(str(error) + "\n", status_code=error.status)
-        return wrapped
+            journal.write(logged_records(request_id, requested_at, route, loaded, records,
+                                         predictions, (time.perf_counter() - started) * 1000))
+            answer = {"predictions": predictions, "model_name": name,
+                      "model_version": loaded.version, "request_id": request_id}
+            if route == "/lookup":
+                answer["keys"] = [{k: r[k] for k in KEYS} for r in records]
+            return JSONResponse(answer)
+        return handler
 
-    async def invocations(request: Request) -> JSONResponse:
-        records = records_of(await body_of(request), max_records)
-        frame = features_frame(records)
-        loaded = champion.current()
-        return answer(loaded, predict(loaded, frame))
+    async def invocation_records(request: Request) -> list[dict[str, Any]]:
+        return records_of(await body_of(request), max_records)
 
-    async def by_key(request: Request) -> JSONResponse:
+    async def lookup_records(request: Request) -> list[dict[str, Any]]:
         body = await body_of(request)
-        keys = body.get("keys") if isinstance(body, dict) else None
-        records = lookup(settings, keys, max_records)
-        loaded = champion.current()
-        return answer(loaded, predict(loaded, features_frame(records)),
-                      keys=[{k: r[k] for k in KEYS} for r in records])
+        return lookup(settings, body.get("keys") if isinstance(body, dict) else None,
+                      max_records)
 
     async def ping(_: Request) -> PlainTextResponse:
         return PlainTextResponse("\n")
@@ -261,20 +311,40 @@ def app(settings: Settings, max_records: int = MAX_RECORDS,
                              "model_version": loaded.version if loaded else None,
                              "mlflow_version": mlflow.__version__})
 
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        for path in close_orphans(settings.landing):
+            log(f"serve-model: closed {path}, left open by an endpoint that stopped")
+
+        async def rotate() -> None:
+            while True:
+                await asyncio.sleep(1)
+                journal.tick()
+
+        task = asyncio.create_task(rotate())
+        try:
+            yield
+        finally:
+            task.cancel()
+            journal.close()
+
     return Starlette(routes=[
-        Route("/invocations", refusing(invocations), methods=["POST"]),
-        Route("/lookup", refusing(by_key), methods=["POST"]),
+        Route("/invocations", scoring("/invocations", invocation_records), methods=["POST"]),
+        Route("/lookup", scoring("/lookup", lookup_records), methods=["POST"]),
         Route("/ping", ping, methods=["GET"]),
         Route("/health", ping, methods=["GET"]),
         Route("/version", version, methods=["GET"]),
-    ])
+    ], lifespan=lifespan)
 
 
-def serve_model(settings: Settings, port: int, max_records: int = MAX_RECORDS) -> int:
+def serve_model(settings: Settings, port: int, max_records: int = MAX_RECORDS,
+                rotate_seconds: float = ROTATE_SECONDS) -> int:
     import uvicorn
 
     log_line(f"serve-model: {model_name()} (`{ALIAS}`) on http://127.0.0.1:{port} "
-             "(/invocations, /lookup, /ping, /version; Ctrl-C to stop)")
-    uvicorn.run(app(settings, max_records), host="127.0.0.1", port=port, log_level="warning",
-                access_log=False)
+             "(/invocations, /lookup, /ping, /version; Ctrl-C to stop); requests logged to "
+             f"{settings.landing / 'inference'}")
+    journal = InferenceLog(settings.landing, rotate_seconds=rotate_seconds)
+    uvicorn.run(app(settings, max_records, inference_log=journal), host="127.0.0.1",
+                port=port, log_level="warning", access_log=False)
     return 0

@@ -180,6 +180,20 @@ def calibration_table(probability: Any, label: Any, bins: int = 10) -> pd.DataFr
     return table
 
 
+def prediction_reference(probability: Any, bins: int = 10) -> dict[str, list[float]]:
+    """The distribution of a model's predictions on its training rows, the reference the
+    monitoring's prediction drift is measured against (`gold.ml_feature_drift`): the deciles'
+    inner edges (distinct) and the share of rows in each bin, a row's bin being the number of
+    edges below its prediction."""
+    import numpy as np
+
+    edges = np.unique(np.quantile(probability, np.arange(1, bins) / bins, method="inverted_cdf"))
+    counts = np.bincount(np.searchsorted(edges, probability, side="left"),
+                         minlength=len(edges) + 1)
+    return {"edges": [float(e) for e in edges],
+            "shares": [float(c) / len(probability) for c in counts]}
+
+
 def promotion(metrics: dict[str, float]) -> tuple[bool, str]:
     """The promotion gate's decision on a challenger's validation metrics (with the champion's,
     `champion_val_*`, on the same rows when there is one), and why, with its figures."""
@@ -268,8 +282,11 @@ def train(settings: Settings, validation_days: int = VALIDATION_DAYS,
                                           input_example=validation[list(FEATURES)].head(5),
                                           skops_trusted_types=TRUSTED_TYPES)
         version = int(logged.registered_model_version)
+        reference = prediction_reference(model.predict_proba(train_rows[list(FEATURES)])[:, 1])
         for key, value in {"input_run_id": input_run_id,
-                           "val_auc": f"{metrics['val_auc']:.4f}"}.items():
+                           "val_auc": f"{metrics['val_auc']:.4f}",
+                           "train_orders_through": f"{cutoff:%Y-%m-%d}",
+                           "prediction_reference": json.dumps(reference)}.items():
             client.set_model_version_tag(name, str(version), key, value)
         if promoted:
             client.set_registered_model_alias(name, ALIAS, str(version))
