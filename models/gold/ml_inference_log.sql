@@ -1,7 +1,8 @@
 {#
     Every prediction the model made, online and in batch, in one shape: the endpoint's scored
-    records (silver.inference_requests) and batch scoring's (gold.pred_late_delivery), each
-    line's first score by each model version (a run re-scores the open lines with the same
+    records (silver.inference_requests) and batch scoring's (gold.pred_late_delivery, and the
+    challenger's shadow scores, gold.pred_late_delivery_challenger), each line's first score by
+    each model version and variant (a run re-scores the open lines with the same
     version: one row is kept, the first). `predicted_at` is the line's prediction time (its
     order date, from the feature table) when the record names its line, as lookups do.
     Batch scoring's past rows exist nowhere else (gold.pred_late_delivery holds the last run's
@@ -30,7 +31,16 @@ requests as (
 ),
 
 batch_scores as (
-    select * from {{ ref('pred_late_delivery') }}
+    -- the champion's, and the challenger's beside it (shadow)
+    select
+        *,
+        'champion' as variant
+    from {{ ref('pred_late_delivery') }}
+    union all
+    select
+        *,
+        'challenger' as variant
+    from {{ ref('pred_late_delivery_challenger') }}
 ),
 
 features as (
@@ -68,13 +78,16 @@ online as (
 batch as (
     select
         'batch-{{ invocation_id }}' as request_id,
-        cast(row_number() over (order by batch_scores.order_id, batch_scores.line_number) - 1 as integer)
-            as record_index,
+        cast(
+            row_number() over (
+                order by batch_scores.variant, batch_scores.order_id, batch_scores.line_number
+            ) - 1 as integer
+        ) as record_index,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as requested_at,
         'batch' as scored_by,
         batch_scores.model_name,
         batch_scores.model_version,
-        'champion' as variant,
+        batch_scores.variant,
         batch_scores.order_id,
         batch_scores.line_number,
         batch_scores.predicted_at,
@@ -92,21 +105,34 @@ batch as (
         on
             batch_scores.order_id = features.order_id
             and batch_scores.line_number = features.line_number
-    where
-        batch_scores.model_version is not null
-        {% if is_incremental() %}
-            and not exists (
-                select 1 from {{ this }} as seen
-                where
-                    seen.scored_by = 'batch'
-                    and seen.order_id = batch_scores.order_id
-                    and seen.line_number = batch_scores.line_number
-                    and seen.model_name = batch_scores.model_name
-                    and seen.model_version = batch_scores.model_version
-            )
-        {% endif %}
+    where batch_scores.model_version is not null
+),
+
+{% if is_incremental() %}
+    new_batch as (
+        -- a line a version has scored before keeps its first score
+        select * from batch
+        where not exists (
+            select 1 from {{ this }} as seen
+            where
+                seen.scored_by = 'batch'
+                and seen.order_id = batch.order_id
+                and seen.line_number = batch.line_number
+                and seen.model_name = batch.model_name
+                and seen.model_version = batch.model_version
+                and seen.variant = batch.variant
+        )
+    ),
+{% else %}
+    new_batch as (
+        select * from batch
+    ),
+{% endif %}
+
+predictions as (
+    select * from online
+    union all
+    select * from new_batch
 )
 
-select * from online
-union all
-select * from batch
+select * from predictions

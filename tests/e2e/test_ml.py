@@ -44,7 +44,7 @@ class Scenario:
     first_run: subprocess.CompletedProcess[str]
     trained: list[dict]
     rescored: subprocess.CompletedProcess[str]
-
+    promotions: list[dict]  # before the labels arrived, and after
 
 def train(wh: Served) -> dict:
     result = subprocess.run([str(LAKEHOUSE), "train", "--json"], cwd=PROJECT_DIR, env=wh.env,
@@ -78,10 +78,16 @@ def register_constant_model(wh: Served, tracking_uri: str) -> None:
 
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> Scenario:
-    """Day 0 run (no model yet), a constant champion, a degenerate challenger (so regularized
-    that it predicts about the base rate for every line: the AUC of a good ranking, no skill),
-    two trainings, a run with nothing pending (the new champion scores);
-    the MLflow store beside the warehouse (the scratch environment's MLFLOW_TRACKING_URI)."""
+    """Day 0 run (no model yet), a constant champion (version 1), a degenerate candidate (so
+    regularized that it predicts about the base rate for every line: the AUC of a good ranking,
+    no skill), a real model (the challenger, version 3) and the same again (version 4); a run
+    with nothing pending (the champion scores, the challenger beside it); a promotion with no
+    labels yet (no decision); the other days delivered and built (their labels arrive); the
+    promotion on them (the challenger wins); a run with nothing pending (the new champion
+    scores). The MLflow store is beside the warehouse (the scratch environment's
+    MLFLOW_TRACKING_URI)."""
+    from lakehouse.ml.promotion import promote
+
     wh = Served(tmp_path_factory.mktemp("ml"), generated)
     tracking_uri = wh.env["MLFLOW_TRACKING_URI"]
     wh.deliver(0)
@@ -93,9 +99,16 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> Scena
     quiet = {"log": lambda _: None}
     trained = [asdict(ml.train(settings, regularization=1e-9, **quiet)), train(wh),
                asdict(ml.train(settings, **quiet))]
-    rescored = wh.run()  # nothing pending, but a new champion
-    return Scenario(wh, tracking_uri, first, trained, rescored)
-
+    rescored = wh.run()  # nothing pending, but a new challenger
+    promotions = [asdict(promote(settings, **quiet))]
+    wh.deliver()
+    wh.run()
+    result = subprocess.run([str(LAKEHOUSE), "promote", "--json"], cwd=PROJECT_DIR,
+                            env=wh.env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    promotions.append(json.loads(result.stdout[result.stdout.index("{"):]))
+    wh.run()  # nothing pending, but a new champion
+    return Scenario(wh, tracking_uri, first, trained, rescored, promotions)
 
 def test_a_run_before_the_first_training_skips_scoring_with_a_note(scenario: Scenario) -> None:
     assert "gold.pred_*) skipped: the MLflow model has no `champion` version yet" in \
@@ -115,7 +128,7 @@ def test_the_model_beats_the_base_rate_on_the_validation_split(scenario: Scenari
     assert metrics["champion_val_auc"] == pytest.approx(0.5), metrics
 
 
-def test_registering_keeps_every_version_and_the_champion_moves_only_to_a_better_one(
+def test_a_better_model_is_a_challenger_and_the_champion_moves_on_the_labels_that_arrive(
         scenario: Scenario) -> None:
     from mlflow import MlflowClient
 
@@ -126,19 +139,37 @@ def test_registering_keeps_every_version_and_the_champion_moves_only_to_a_better
     assert degenerate["version"] == 2 and degenerate["champion_before"] == 1
     assert degenerate["metrics"]["val_log_loss_skill"] < ml.MIN_SKILL
     assert degenerate["decision"].startswith("no skill"), degenerate["decision"]
-    assert (better["version"], better["champion_before"], better["promoted"]) == (3, 1, True)
+    assert not degenerate["challenger"]
+    # better on the validation split: the challenger, not yet the champion
+    assert (better["version"], better["champion_before"], better["promoted"],
+            better["challenger"]) == (3, 1, False, True)
     assert better["metrics"]["val_log_loss"] < better["metrics"]["champion_val_log_loss"]
-    # the same data and seed give the same model: not better, so the champion stays
-    assert (same["version"], same["champion_before"], same["promoted"]) == (4, 3, False)
-    assert same["decision"].startswith("its log loss") and "not below the champion" in \
-        same["decision"]
-    assert same["metrics"]["val_auc"] == pytest.approx(same["metrics"]["champion_val_auc"])
+    assert better["decision"].startswith("challenger: ") and "lakehouse promote" in \
+        better["decision"]
+    # the same data and seed give the same model: not better than the challenger, so nothing
+    assert (same["version"], same["champion_before"], same["promoted"],
+            same["challenger"]) == (4, 1, False, False)
+    assert "not below the challenger's (version 3)" in same["decision"], same["decision"]
+    assert same["metrics"]["val_auc"] == pytest.approx(same["metrics"]["challenger_val_auc"])
+
+    # the champion moves only on realized performance: no labels yet, no decision
+    before, after = scenario.promotions
+    assert (before["champion"], before["challenger"], before["promoted"]) == (1, 3, False)
+    assert before["rows"] < 100 and before["decision"].startswith("no decision yet"), before
+    # once lines both scored are received, the challenger wins on them through the gate
+    assert (after["champion"], after["challenger"], after["promoted"]) == (1, 3, True), after
+    assert after["rows"] >= 100
+    realized = after["metrics"]
+    assert realized["val_log_loss"] < realized["champion_val_log_loss"]
+    assert realized["val_auc"] > 0.6 and realized["champion_val_auc"] == pytest.approx(0.5)
+
     client = MlflowClient(scenario.tracking_uri, scenario.tracking_uri)
     name = ml.model_name()
     versions = {int(v.version) for v in client.search_model_versions(f"name = '{name}'")}
     assert versions == {1, 2, 3, 4}
     assert int(client.get_model_version_by_alias(name, ml.ALIAS).version) == 3
-    # the run is tracked with what it read and how it did
+    assert ml.alias_version(scenario.tracking_uri, ml.CHALLENGER) is None
+    # the training run is tracked with what it read and how it did
     run = client.get_run(better["mlflow_run_id"])
     published = scenario.wh.sql("select run_id from ops.run_history where published "
                                 "order by started_at")[0][0]
@@ -146,8 +177,9 @@ def test_registering_keeps_every_version_and_the_champion_moves_only_to_a_better
     assert run.data.params["features"] == ",".join(ml.FEATURES)
     assert {"val_auc", "val_log_loss", "base_rate", "base_log_loss", "champion_val_log_loss",
             "val_log_loss_skill"} <= set(run.data.metrics)
-    # the gate's decision and its figures are on the run and the version
-    assert run.data.tags["lakehouse.promoted"] == "true"
+    # the gate's decisions and their figures are on the runs and the version
+    assert (run.data.tags["lakehouse.promoted"], run.data.tags["lakehouse.challenger"]) == (
+        "false", "true")
     assert run.data.tags["lakehouse.promotion_decision"] == better["decision"]
     refused = client.get_run(degenerate["mlflow_run_id"])
     assert refused.data.tags["lakehouse.promotion_decision"] == degenerate["decision"]
@@ -155,17 +187,25 @@ def test_registering_keeps_every_version_and_the_champion_moves_only_to_a_better
         degenerate["decision"]
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"features.json", "calibration.json"} <= artifacts
+    promoted = client.get_run(after["mlflow_run_id"])
+    assert promoted.data.tags["lakehouse.promoted"] == "true"
+    assert promoted.data.tags["lakehouse.promotion_decision"] == after["decision"]
+    assert promoted.data.metrics["realized_auc"] == pytest.approx(realized["val_auc"])
+    assert client.get_model_version(name, "3").tags["realized_promotion_decision"] == \
+        after["decision"]
 
 
-def test_a_new_champion_alone_builds_only_the_scoring(scenario: Scenario) -> None:
-    assert "MLflow's `champion` is version 3: scoring with it" in scenario.rescored.stdout
+def test_a_new_challenger_alone_builds_only_the_scoring(scenario: Scenario) -> None:
+    assert ("MLflow's `champion` is version 1: scoring with it (and `challenger` version 3 "
+            "beside it)") in scenario.rescored.stdout
     status, models = scenario.wh.sql("select status, models from ops.run_history "
                                      "order by started_at")[1]
     built = {m["node"] for m in json.loads(models) if m["node"].startswith("model.")}
     # the scoring and what monitors it: the inference table, the registry and the monitoring
     assert (status, built) == ("success", {f"model.lakehouse.{m}" for m in (
-        "pred_late_delivery", "ml_inference_log", "ml_model_versions", "ml_prediction_outcomes",
-        "ml_model_performance", "ml_model_calibration", "ml_feature_drift")})
+        "pred_late_delivery", "pred_late_delivery_challenger", "ml_inference_log",
+        "ml_model_versions", "ml_prediction_outcomes", "ml_model_performance",
+        "ml_model_calibration", "ml_feature_drift")})
 
 
 def test_lakehouse_run_scores_the_open_lines_with_the_champion_deterministically(
@@ -425,12 +465,19 @@ def test_every_request_is_logged_once_and_monitored_against_the_labels(
     wh = scenario.wh
     keys = [{"order_id": o, "line_number": n} for o, n in wh.sql(
         "select order_id, line_number from gold.pred_late_delivery order by all limit 300")]
+    from mlflow import MlflowClient
+
+    client = MlflowClient(scenario.tracking_uri, scenario.tracking_uri)
+    champion, other = scenario.trained[1]["version"], scenario.trained[2]["version"]
+    # A/B: half of the requests to a challenger (version 4) while the endpoint runs
+    client.set_registered_model_alias(ml.model_name(), ml.CHALLENGER, str(other))
     port = free_port()
     server = subprocess.Popen([str(LAKEHOUSE), "serve-model", "--port", str(port),
-                               "--log-rotate-seconds", "3"], cwd=PROJECT_DIR, env=wh.env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
+                               "--log-rotate-seconds", "3", "--challenger-share", "0.5"],
+                              cwd=PROJECT_DIR, env=wh.env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
     answered: dict[str, list[float]] = {}
+    variants: dict[str, tuple[int, str]] = {}
     try:
         wait_for(f"http://127.0.0.1:{port}/ping", 120)
         status, text = post(port, "/lookup", {"keys": [{"order_id": -1, "line_number": 1}]})
@@ -448,6 +495,7 @@ def test_every_request_is_logged_once_and_monitored_against_the_labels(
             assert status == 200, text
             answer = json.loads(text)
             answered[answer["request_id"]] = answer["predictions"]
+            variants[answer["request_id"]] = (answer["model_version"], answer["variant"])
             n += 1
         killer = threading.Timer(0.01, os.killpg, (server.pid, signal.SIGKILL))
         killer.start()  # while the next request is under way
@@ -456,16 +504,18 @@ def test_every_request_is_logged_once_and_monitored_against_the_labels(
             if status == 200:
                 answer = json.loads(text)
                 answered[answer["request_id"]] = answer["predictions"]
+                variants[answer["request_id"]] = (answer["model_version"], answer["variant"])
         killer.join()
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(server.pid, signal.SIGKILL)
         server.wait(30)
+        client.delete_registered_model_alias(ml.model_name(), ml.CHALLENGER)
+    assert set(variants.values()) == {(champion, "champion"), (other, "challenger")}, variants
     assert server.returncode == -signal.SIGKILL
     assert list((wh.landing / "inference" / "_open").glob("*.part")), "killed with a file open"
 
-    wh.deliver()
-    result = wh.run()
+    result = wh.run()  # the inference log is all that is pending
     assert "the inference log of a model endpoint that stopped" in result.stdout
     assert not list((wh.landing / "inference" / "_open").glob("*.part"))
 
@@ -487,16 +537,17 @@ def test_every_request_is_logged_once_and_monitored_against_the_labels(
     assert len(silver) == len(bronze)
     assert {(r, i) for r, i, _, _ in silver} == {(r, i) for r, i, _ in bronze}
     assert any(status == 404 for _, _, status, _ in silver)
-    gold = wh.sql("select request_id, record_index, prediction, model_version "
+    gold = wh.sql("select request_id, record_index, prediction, model_version, variant "
                   "from gold.ml_inference_log where scored_by = 'endpoint'")
-    assert {(r, i): p for r, i, p, _ in gold} == {
+    assert {(r, i): p for r, i, p, _, _ in gold} == {
         (r, i): p for r, i, s, p in silver if s == 200}
-    assert set(answered) <= {r for r, *_ in gold}
+    assert {r: (v, variant) for r, _, _, v, variant in gold if r in answered} == variants
 
-    # batch scoring's rows beside them: the open lines scored with the champion at each run
-    batch_versions = {v for (v,) in wh.sql(
-        "select distinct model_version from gold.ml_inference_log where scored_by = 'batch'")}
-    assert batch_versions == {scenario.trained[1]["version"]}
+    # batch scoring's rows beside them: the open lines scored at each run by the champion
+    # (version 1, then 3 once promoted) and by the challenger in its shadow
+    assert set(wh.sql("select distinct model_version, variant from gold.ml_inference_log "
+                      "where scored_by = 'batch'")) == {
+        (1, "champion"), (champion, "challenger"), (champion, "champion")}
 
     # the monitoring, against scikit-learn on the same predictions and received lines
     as_of = wh.one("select max(order_date) from silver.orders")
@@ -520,13 +571,11 @@ def test_every_request_is_logged_once_and_monitored_against_the_labels(
         assert brier == pytest.approx(brier_score_loss(y, p), rel=1e-9)
         assert auc == pytest.approx(roc_auc_score(y, p), rel=1e-9)
         checked += 1
-    champion = scenario.trained[1]["version"]
-    assert checked >= 1 and measured[(champion, "champion")][1] >= 100, measured
+    # the constant champion and the challenger, on the same received lines
+    assert checked >= 2 and measured[(1, "champion")][1] == measured[
+        (champion, "challenger")][1] >= 100, measured
 
     # drift of a numeric feature, a category and the prediction, for the champion overall
-    from mlflow import MlflowClient
-
-    client = MlflowClient(scenario.tracking_uri, scenario.tracking_uri)
     tags = client.get_model_version(ml.model_name(), str(champion)).tags
     training = wh.sql(f"select days_to_commit, ship_mode from gold.ml_late_delivery_features "
                       f"where is_label_final and is_late_delivery is not null and predicted_at "
@@ -573,12 +622,66 @@ def test_the_monitoring_page_shows_the_champion_on_its_labels(
     assert not app.exception
     champion = scenario.trained[1]["version"]
     metrics = {m.label: m.value for m in app.metric}
-    labelled = scenario.wh.served(
-        "select labelled from gold.ml_model_performance where is_overall and variant = "
-        f"'champion' and model_version = {champion}")[0][0]
+    labelled = dict(scenario.wh.served(
+        "select model_version, labelled from gold.ml_model_performance where is_overall and "
+        "variant = 'champion'"))
     assert metrics["Champion"] == f"{ml.model_name()} v{champion}"
-    assert metrics["Labelled lines"] == f"{labelled:,}" and labelled >= 100
+    assert metrics["Labelled lines"] == f"{labelled[champion]:,}"
+    overall = next(f.value for f in app.dataframe if "val_log_loss" in f.value.columns)
+    shown = overall[overall["variant"] == "champion"].set_index("model_version")["labelled"]
+    assert shown.to_dict() == labelled and labelled[1] >= 100
     assert {"Calibration by decile", "Drift against the training rows (PSI)",
             "The serving endpoint's traffic"} <= {s.value for s in app.subheader}
     traffic = next(f.value for f in app.dataframe if "latency_p50_ms" in f.value.columns)
     assert traffic["requests"].sum() > 0
+
+
+def test_the_retraining_job_trains_asks_the_gate_and_keeps_the_executed_notebook(
+        scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Dagster job `ml_retrain` (weekly, and on the ML alerts) with nobody at the keyboard:
+    on the same data it trains a version no better than the champion, so no challenger and no
+    promotion; the monitoring notebook runs with the run's id and the champion's version and
+    its executed copy is kept with the run. The sensor asks for one run per alert triggered."""
+    import dagster as dg
+    import nbformat
+    from mlflow import MlflowClient
+
+    from lakehouse.apps.orchestration import ml as orchestration
+
+    wh = scenario.wh
+    for name, value in wh.env.items():
+        if name.startswith(("LAKEHOUSE_", "MLFLOW_")):
+            monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    champion = scenario.trained[1]["version"]
+    result = orchestration.ml_retrain.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    trained = result.output_for_node("train_challenger")
+    assert (trained["version"], trained["challenger"], trained["promoted"]) == (5, False, False)
+    assert result.output_for_node("promote_challenger")["promoted"] is False
+    client = MlflowClient(scenario.tracking_uri, scenario.tracking_uri)
+    assert int(client.get_model_version_by_alias(ml.model_name(), ml.ALIAS).version) == champion
+    executed = Path(result.output_for_node("monitoring_notebook"))
+    assert executed == tmp_path / "dagster" / "notebooks" / result.run_id / executed.name
+    notebook = nbformat.read(executed, as_version=4)
+    injected = [c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and f"model_version = {champion}" in injected[0].source
+    assert f"run_id = '{result.run_id}'" in injected[0].source
+    outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert f"{ml.model_name()} version {champion}, run {result.run_id}" in "".join(
+        o.get("text", "") for o in outputs)
+
+    # the sensor: nothing while the ML alerts are OK; one run request per triggering
+    context = dg.build_sensor_context()
+    assert isinstance(orchestration.ml_alerts(context), dg.SkipReason)
+    con = duckdb.connect(str(wh.db))
+    try:
+        con.execute("update ops.alert_state set state = 'TRIGGERED', "
+                    "since = timestamp '2026-12-07 10:00:00' "
+                    "where alert = 'model_performance_drop'")
+    finally:
+        con.close()
+    requests = orchestration.ml_alerts(context).run_requests
+    assert [r.run_key for r in requests] == ["model_performance_drop@2026-12-07 10:00:00"]

@@ -106,6 +106,9 @@ def test_definitions_load_with_every_node_test_and_feed(flow: Flow) -> None:
     assert graph.get(PUBLISHED).parent_keys == gold
     assert flow.defs.resolve_schedule_def("daily").cron_schedule == "0 6 * * *"
     assert flow.defs.resolve_schedule_def("alerts").job_name == "alerts_check"
+    # retraining without a person: weekly, and when an ML alert triggers
+    assert flow.defs.resolve_schedule_def("ml_weekly").job_name == "ml_retrain"
+    assert flow.defs.resolve_sensor_def("ml_alerts").job_name == "ml_retrain"
 
 
 def test_one_run_writes_the_warehouse_at_a_time(flow: Flow) -> None:

@@ -7,7 +7,9 @@ for batches of `batch` records, `requests` sequential requests to `/invocations`
 keep-alive, JSON `dataframe_split`) and as many calls of the loaded model in this process,
 each timed. Reported per kind: latency p50/p99, requests and records per second, and the ratio
 of the endpoint's p50 to the in-process call's (the anchor). The endpoint's answers are
-checked against the in-process ones (equal, or the run fails).
+checked against the in-process ones (equal, or the run fails). The endpoint logs its requests
+as it does in production (the inference log's write is in its latency), into a temporary
+landing zone.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -69,8 +72,12 @@ def bench_serve(settings: Settings, requests: int = 500, batch: int = 100,
     with socket.socket() as free:
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
+    # the endpoint logs every request, as in production (its cost is measured), but into a
+    # landing zone of its own: the bench's traffic is not the model's to monitor
+    log_landing = tempfile.TemporaryDirectory(prefix="bench-serve-")
     server = subprocess.Popen([str(Path(sys.executable).parent / "lakehouse"), "serve-model",
                                "--port", str(port)], cwd=PROJECT_DIR,
+                              env={**os.environ, "LAKEHOUSE_LANDING": log_landing.name},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)
     result: dict = {"model": name, "version": version, "requests": requests, "batch": batch,
@@ -120,6 +127,7 @@ def bench_serve(settings: Settings, requests: int = 500, batch: int = 100,
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(30)
+        log_landing.cleanup()
     return result
 
 

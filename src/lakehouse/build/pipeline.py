@@ -18,7 +18,7 @@ from lakehouse.config import PROJECT_DIR, Settings, target_path
 from lakehouse.dbt import Dbt, DbtError, DbtResult
 from lakehouse.errors import PipelineError
 from lakehouse.ml.inference_log import close_orphans
-from lakehouse.ml.training import ALIAS, champion_version
+from lakehouse.ml.training import ALIAS, CHALLENGER, alias_version, champion_version
 from lakehouse.warehouse import is_lake
 
 if TYPE_CHECKING:
@@ -88,6 +88,8 @@ class Run:
         self.recorder.project_hash = project_fingerprint(variables or {})
         # the model version gold.pred_* score with: an input of the build, like the files
         self.champion = self.recorder.ml_champion = champion_version(settings.tracking_uri)
+        self.challenger = self.recorder.ml_challenger = alias_version(settings.tracking_uri,
+                                                                      CHALLENGER)
         variables = {**(variables or {}),
                      **({"max_files_per_run": max_files_per_run} if max_files_per_run else {})}
         # dbt's unit tests check the SQL on fixed inputs, not the data: dbt recommends them in
@@ -124,9 +126,11 @@ class Run:
         self.up_to_date = (last is not None and last.status == "success"
                            and last.project_hash == self.recorder.project_hash
                            and (self.publish_to is None or last.published))
-        # a champion that is not the one the last build scored with: scoring builds again
+        # a champion (or a challenger) that is not the one the last build scored with:
+        # scoring builds again
         self.rescore = (self.up_to_date and self.champion is not None
-                        and last.ml_champion != self.champion)  # type: ignore[union-attr]
+                        and (last.ml_champion, last.ml_challenger)  # type: ignore[union-attr]
+                        != (self.champion, self.challenger))
         self.pending = pending_files(settings.landing, settings.db)
         self.external = external_rows_pending(settings.db, settings.external_db)
         # what a killed run ingested is in bronze but in nothing downstream: build from it too
@@ -154,7 +158,9 @@ class Run:
                          else [])
             if self.rescore:  # the first build scores with the new champion
                 selection.append(f"tag:{SCORING_TAG}")
-                self.log(f"MLflow's `{ALIAS}` is version {self.champion}: scoring with it")
+                self.log(f"MLflow's `{ALIAS}` is version {self.champion}: scoring with it"
+                         + (f" (and `{CHALLENGER}` version {self.challenger} beside it)"
+                            if self.challenger is not None else ""))
                 self.rescore = False
             self.log(f"build #{attempt}: {waiting} landing file(s) pending"
                      + (f"; building what they feed: {' '.join(selection)}" if selection else ""))

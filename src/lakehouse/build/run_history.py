@@ -40,6 +40,7 @@ create table if not exists ops.run_history (
 alter table ops.run_history add column if not exists failure varchar;
 alter table ops.run_history add column if not exists project_hash varchar;
 alter table ops.run_history add column if not exists ml_champion integer;
+alter table ops.run_history add column if not exists ml_challenger integer;
 alter table ops.run_history add column if not exists cpu_seconds double;
 alter table ops.run_history add column if not exists peak_rss_bytes bigint;
 alter table ops.run_history add column if not exists dbt_seconds double;
@@ -107,6 +108,7 @@ class RunRecorder:
         self.failure: str | None = None  # why the run failed, when not a dbt node
         self.project_hash: str | None = None  # the project and variables the run built with
         self.ml_champion: int | None = None  # the MLflow model version gold.pred_* scored with
+        self.ml_challenger: int | None = None  # and the challenger's, in the shadow scores
 
     def seconds(self) -> float:
         return time.monotonic() - self.started
@@ -162,14 +164,14 @@ class RunRecorder:
                             f"select count(*) from {relation}").fetchone()[0]  # type: ignore[index]
             con.execute("insert into ops.run_history (run_id, started_at, ended_at, status, "
                         "dbt_invocations, files_ingested, models_ok, models_failed, models, "
-                        "published, failure, project_hash, ml_champion, cpu_seconds, "
-                        "peak_rss_bytes, dbt_seconds) "
-                        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "published, failure, project_hash, ml_champion, ml_challenger, "
+                        "cpu_seconds, peak_rss_bytes, dbt_seconds) "
+                        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [self.run_id, self.started_at,
                          dt.datetime.now(dt.UTC).replace(tzinfo=None), status,
                          self.invocations, files, ok, failed, json.dumps(self.models),
                          published, failure, self.project_hash, self.ml_champion,
-                         round(self.cpu_seconds, 3), self.peak_rss_bytes,
+                         self.ml_challenger, round(self.cpu_seconds, 3), self.peak_rss_bytes,
                          round(self.dbt_seconds, 3)])
             if self.invocations:
                 # what the run left on disk, table by table (growth: against the run before)
@@ -231,6 +233,7 @@ class LastBuild:
     published: bool
     project_hash: str | None
     ml_champion: int | None = None
+    ml_challenger: int | None = None
 
 
 def last_build(db: Path) -> LastBuild | None:
@@ -245,7 +248,9 @@ def last_build(db: Path) -> LastBuild | None:
         if "project_hash" not in columns:
             return None
         champion = "ml_champion" if "ml_champion" in columns else "null"
-        row = con.execute(f"select run_id, status, published, project_hash, {champion} "
+        challenger = "ml_challenger" if "ml_challenger" in columns else "null"
+        row = con.execute(f"select run_id, status, published, project_hash, {champion}, "
+                          f"{challenger} "
                           "from ops.run_history where status <> 'no_changes' "
                           "order by started_at desc limit 1").fetchone()
     finally:

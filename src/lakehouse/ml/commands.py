@@ -1,4 +1,4 @@
-"""The machine-learning subcommands: `train`, `serve-model`."""
+"""The machine-learning subcommands: `train`, `promote`, `serve-model`."""
 
 from __future__ import annotations
 
@@ -23,7 +23,17 @@ def cmd_serve_model(args: argparse.Namespace) -> int:
     from lakehouse.ml.serving import serve_model
 
     return serve_model(Settings.from_env(), args.port, args.max_records,
-                       args.log_rotate_seconds)
+                       args.log_rotate_seconds, args.challenger_share)
+
+
+def cmd_promote(args: argparse.Namespace) -> int:
+    """The promotion gate on realized performance: challenger against champion."""
+    from lakehouse.ml.promotion import promote, promotion_json
+
+    result = promote(Settings.from_env(), min_rows=args.min_rows)
+    if args.json:
+        print(promotion_json(result))
+    return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,11 +42,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Train the late-delivery model on gold.ml_late_delivery_"
                        "features as published (the serving copy), split by time; log it to "
                        "MLflow ($MLFLOW_TRACKING_URI, default a SQLite store beside the "
-                       "warehouse), register a new version, and give it the alias `champion` "
-                       "if it passes the promotion gate on the same validation rows as the "
-                       "champion (log loss skill over the base rate, a lower log loss than the "
-                       "champion's, an AUC at most 0.005 below). The "
-                       "next `lakehouse run` scores with the champion (gold.pred_late_delivery).")
+                       "warehouse) and register a new version. The first version with skill "
+                       "(a log loss 1% below the base rate's) becomes `champion`; after it, a "
+                       "version that passes the promotion gate against the champion on the "
+                       "same validation rows (skill, a lower log loss, an AUC at most 0.005 "
+                       "below) and beats the current challenger becomes `challenger`: the "
+                       "champion moves on realized performance only (`lakehouse promote`). The "
+                       "next `lakehouse run` scores with both (gold.pred_late_delivery, "
+                       "gold.pred_late_delivery_challenger).")
     p.add_argument("--validation-days", type=int, default=365, metavar="N",
                    help="validate on the last N days of orders with final labels (default 365)")
     p.add_argument("--regularization", type=float, default=1.0, metavar="C",
@@ -57,7 +70,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=5001, help="port (default 5001)")
     p.add_argument("--max-records", type=int, default=10_000, metavar="N",
                    help="the most records (or keys) one request may score (default 10000)")
+    p.add_argument("--challenger-share", type=float, default=0.0, metavar="F",
+                   help="send this share of requests (0 to 1) to the `challenger` version "
+                   "while there is one, the variant logged per request (default 0)")
     p.add_argument("--log-rotate-seconds", type=float, default=60.0, metavar="S",
                    help="close the inference log's open file for bronze every S seconds "
                    "(and every 10000 lines, and at exit; default 60)")
     p.set_defaults(func=cmd_serve_model)
+    p = sub.add_parser("promote", help="move the champion to the challenger if it does better "
+                       "on the lines received since both scored them",
+                       description="Apply the promotion gate (skill over the base rate, a lower "
+                       "log loss than the champion's, an AUC at most 0.005 below) to the "
+                       "`challenger` against the `champion` on the order lines both predicted "
+                       "(batch shadow scores, the endpoint's traffic) that have been received "
+                       "since, read from the published gold.ml_prediction_outcomes. On a pass "
+                       "`champion` moves to the challenger; the decision is an MLflow run.")
+    p.add_argument("--min-rows", type=int, default=100, metavar="N",
+                   help="decide only on at least N received lines (default 100)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=cmd_promote)

@@ -15,6 +15,9 @@
 - Bad input is a 4xx with a one-line reason, never a 500: a body that is not JSON or not one of
   the three shapes (400), a missing feature or a value of the wrong type (400), a key that is
   not in the feature table (404), more records than `--max-records` (413).
+- A/B: with `--challenger-share F`, each request goes to the `challenger` version with
+  probability F while there is one (the rest, and every request when there is none, to the
+  champion); the answer and the log name the `variant`.
 - Every request is logged before it is answered (`inference_log`): one JSON line per record
   scored (its key when it has one, its features, the prediction, the version, the variant,
   the latency) or one per refused request (its status and reason), in the landing zone, for
@@ -28,6 +31,7 @@ import contextlib
 import datetime as dt
 import json
 import math
+import random
 import threading
 import time
 import uuid
@@ -37,14 +41,16 @@ from typing import TYPE_CHECKING, Any
 
 from lakehouse import log as log_line
 from lakehouse.config import Settings
+from lakehouse.errors import UserError
 from lakehouse.ml.inference_log import ROTATE_SECONDS, InferenceLog, close_orphans
 from lakehouse.ml.training import (
     ALIAS,
     CATEGORICAL,
+    CHALLENGER,
     FEATURES,
     FEATURES_TABLE,
     NUMERIC,
-    champion_version,
+    alias_version,
     model_name,
 )
 
@@ -74,30 +80,33 @@ class Loaded:
     variant: str = ALIAS
 
 
-class Champion:
-    """The version the `champion` alias points at, loaded; reloaded by the first request that
-    finds the alias moved (checked at most every `ALIAS_CHECK_SECONDS`). A request scores with
-    the `Loaded` it was handed, whatever happens to the alias meanwhile."""
+class Following:
+    """The version an alias (`champion`, `challenger`) points at, loaded; reloaded by the first
+    request that finds the alias moved (checked at most every `ALIAS_CHECK_SECONDS`). A request
+    scores with the `Loaded` it was handed, whatever happens to the alias meanwhile."""
 
-    def __init__(self, tracking_uri: str, name: str,
+    def __init__(self, tracking_uri: str, name: str, alias: str = ALIAS,
                  log: Callable[[str], None] = log_line) -> None:
-        self.uri, self.name, self.log = tracking_uri, name, log
+        self.uri, self.name, self.alias, self.log = tracking_uri, name, alias, log
         self.lock = threading.Lock()
         self.loaded: Loaded | None = None
         self.checked = -math.inf
 
-    def current(self) -> Loaded:
+    def current(self, required: bool = True) -> Loaded | None:
+        """The loaded version; without one, a 503 (or None when not `required`)."""
         with self.lock:
-            if time.monotonic() - self.checked >= ALIAS_CHECK_SECONDS or self.loaded is None:
+            if time.monotonic() - self.checked >= ALIAS_CHECK_SECONDS:
                 self.checked = time.monotonic()
-                version = champion_version(self.uri, self.name)
+                version = alias_version(self.uri, self.alias, self.name)
                 if version is None:
-                    raise BadRequest(503, f"the model {self.name} has no `{ALIAS}` version "
-                                     "yet (`lakehouse train` registers one)")
-                if self.loaded is None or self.loaded.version != version:
-                    self.loaded = Loaded(self.name, version, self._load(version))
+                    self.loaded = None
+                elif self.loaded is None or self.loaded.version != version:
+                    self.loaded = Loaded(self.name, version, self._load(version), self.alias)
                     self.log(f"serve-model: serving {self.name} version {version} "
-                             f"(`{ALIAS}`)")
+                             f"(`{self.alias}`)")
+            if self.loaded is None and required:
+                raise BadRequest(503, f"the model {self.name} has no `{self.alias}` version "
+                                 "yet (`lakehouse train` registers one)")
             return self.loaded
 
     def _load(self, version: int) -> Any:
@@ -249,7 +258,8 @@ def _no_constants(text: str) -> float:
 
 def app(settings: Settings, max_records: int = MAX_RECORDS,
         log: Callable[[str], None] = log_line,
-        inference_log: InferenceLog | None = None) -> Starlette:
+        inference_log: InferenceLog | None = None, challenger_share: float = 0.0,
+        seed: int | None = None) -> Starlette:
     import mlflow  # (its version, for /version; the model loads on the first request)
     from starlette.applications import Starlette
     from starlette.requests import Request
@@ -257,8 +267,19 @@ def app(settings: Settings, max_records: int = MAX_RECORDS,
     from starlette.routing import Route
 
     name = model_name()
-    champion = Champion(settings.tracking_uri, name, log)
+    champion = Following(settings.tracking_uri, name, ALIAS, log)
+    challenger = Following(settings.tracking_uri, name, CHALLENGER, log)
     journal = inference_log or InferenceLog(settings.landing)
+    draw = random.Random(seed).random
+
+    def variant() -> Loaded:
+        """The version a request is scored by: the challenger for `challenger_share` of the
+        requests (drawn per request) while there is one, else the champion."""
+        if challenger_share > 0 and draw() < challenger_share:
+            loaded = challenger.current(required=False)
+            if loaded is not None:
+                return loaded
+        return champion.current()  # type: ignore[return-value]
 
     async def body_of(request: Request) -> Any:
         if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
@@ -279,7 +300,7 @@ def app(settings: Settings, max_records: int = MAX_RECORDS,
             try:
                 records = await records_for(request)
                 frame = features_frame(records)
-                loaded = champion.current()
+                loaded = variant()
                 predictions = predict(loaded, frame)
             except BadRequest as error:
                 journal.write([refused_record(request_id, requested_at, route, name, error,
@@ -288,7 +309,8 @@ def app(settings: Settings, max_records: int = MAX_RECORDS,
             journal.write(logged_records(request_id, requested_at, route, loaded, records,
                                          predictions, (time.perf_counter() - started) * 1000))
             answer = {"predictions": predictions, "model_name": name,
-                      "model_version": loaded.version, "request_id": request_id}
+                      "model_version": loaded.version, "variant": loaded.variant,
+                      "request_id": request_id}
             if route == "/lookup":
                 answer["keys"] = [{k: r[k] for k in KEYS} for r in records]
             return JSONResponse(answer)
@@ -306,9 +328,12 @@ def app(settings: Settings, max_records: int = MAX_RECORDS,
         return PlainTextResponse("\n")
 
     async def version(_: Request) -> JSONResponse:
-        loaded = champion.loaded
         return JSONResponse({"model_name": name, "alias": ALIAS,
-                             "model_version": loaded.version if loaded else None,
+                             "model_version": champion.loaded.version if champion.loaded
+                             else None,
+                             "challenger_version": challenger.loaded.version
+                             if challenger.loaded else None,
+                             "challenger_share": challenger_share,
                              "mlflow_version": mlflow.__version__})
 
     @contextlib.asynccontextmanager
@@ -338,13 +363,19 @@ def app(settings: Settings, max_records: int = MAX_RECORDS,
 
 
 def serve_model(settings: Settings, port: int, max_records: int = MAX_RECORDS,
-                rotate_seconds: float = ROTATE_SECONDS) -> int:
+                rotate_seconds: float = ROTATE_SECONDS, challenger_share: float = 0.0) -> int:
     import uvicorn
 
     log_line(f"serve-model: {model_name()} (`{ALIAS}`) on http://127.0.0.1:{port} "
              "(/invocations, /lookup, /ping, /version; Ctrl-C to stop); requests logged to "
              f"{settings.landing / 'inference'}")
     journal = InferenceLog(settings.landing, rotate_seconds=rotate_seconds)
-    uvicorn.run(app(settings, max_records, inference_log=journal), host="127.0.0.1",
+    if not 0 <= challenger_share <= 1:
+        raise UserError(f"--challenger-share {challenger_share}: a share between 0 and 1")
+    if challenger_share:
+        log_line(f"serve-model: {challenger_share:.0%} of requests to the `{CHALLENGER}` "
+                 "version while there is one")
+    uvicorn.run(app(settings, max_records, inference_log=journal,
+                    challenger_share=challenger_share), host="127.0.0.1",
                 port=port, log_level="warning", access_log=False)
     return 0

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 
 ALIAS = "champion"
+# the candidate scored beside the champion (shadow in batch, a share of the endpoint's traffic)
+# until `lakehouse promote` decides on the labels that arrived
+CHALLENGER = "challenger"
 FEATURES_TABLE = "gold.ml_late_delivery_features"
 LABEL = "is_late_delivery"
 CATEGORICAL = ("ship_mode", "ship_instructions", "order_priority")
@@ -68,11 +71,10 @@ def _sqlite_path(uri: str) -> Path | None:
     return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
 
 
-def champion_version(tracking_uri: str, name: str | None = None) -> int | None:
-    """The version the registered model's `champion` alias points at; None before the first
-    training. A SQLite store is read directly, without MLflow (every run and every build of
-    gold.pred_late_delivery asks, and importing MLflow takes seconds): MLflow's
-    `registered_model_aliases` table."""
+def alias_version(tracking_uri: str, alias: str, name: str | None = None) -> int | None:
+    """The version the registered model's `alias` points at; None when it points nowhere. A
+    SQLite store is read directly, without MLflow (every run and every build of the scoring
+    models asks, and importing MLflow takes seconds): MLflow's `registered_model_aliases`."""
     name = name or model_name()
     store = _sqlite_path(tracking_uri)
     if store is not None:
@@ -81,7 +83,7 @@ def champion_version(tracking_uri: str, name: str | None = None) -> int | None:
         with contextlib.closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True)) as con:
             try:
                 row = con.execute("select version from registered_model_aliases "
-                                  "where name = ? and alias = ?", (name, ALIAS)).fetchone()
+                                  "where name = ? and alias = ?", (name, alias)).fetchone()
             except sqlite3.OperationalError:  # a store without the registry's tables yet
                 return None
         return int(row[0]) if row else None
@@ -90,9 +92,14 @@ def champion_version(tracking_uri: str, name: str | None = None) -> int | None:
 
     try:
         return int(MlflowClient(tracking_uri, tracking_uri)
-                   .get_model_version_by_alias(name, ALIAS).version)
+                   .get_model_version_by_alias(name, alias).version)
     except MlflowException:
         return None
+
+
+def champion_version(tracking_uri: str, name: str | None = None) -> int | None:
+    """The version the `champion` alias points at; None before the first training."""
+    return alias_version(tracking_uri, ALIAS, name)
 
 
 def read_features(serving: Path) -> tuple[pd.DataFrame, str]:
@@ -225,7 +232,8 @@ class Trained:
     promoted: bool
     champion_before: int | None
     metrics: dict[str, float]
-    decision: str  # why the champion moved to it, or not
+    decision: str  # why the champion (or the challenger) moved to it, or not
+    challenger: bool = False  # it is the challenger now
 
 
 def train(settings: Settings, validation_days: int = VALIDATION_DAYS,
@@ -255,14 +263,29 @@ def train(settings: Settings, validation_days: int = VALIDATION_DAYS,
                                  if store else None)
     mlflow.set_experiment(name)
     champion = champion_version(uri, name)
-    if champion is not None:  # the champion on the same validation rows
-        current = mlflow.sklearn.load_model(f"models:/{name}/{champion}")
-        scored = evaluate(current.predict_proba(validation[list(FEATURES)])[:, 1],
-                          validation[LABEL], base_rate)
-        metrics.update({f"champion_{key}": scored[key]
-                        for key in ("val_auc", "val_log_loss", "val_brier")})
+    challenger = alias_version(uri, CHALLENGER, name)
+    for alias, current_version in ((ALIAS, champion), (CHALLENGER, challenger)):
+        if current_version is not None:  # on the same validation rows
+            current = mlflow.sklearn.load_model(f"models:/{name}/{current_version}")
+            scored = evaluate(current.predict_proba(validation[list(FEATURES)])[:, 1],
+                              validation[LABEL], base_rate)
+            metrics.update({f"{alias}_{key}": scored[key]
+                            for key in ("val_auc", "val_log_loss", "val_brier")})
     metrics["val_log_loss_skill"] = 1 - metrics["val_log_loss"] / metrics["base_log_loss"]
-    promoted, decision = promotion(metrics)
+    passed, decision = promotion(metrics)
+    # the first model with skill is the champion; after it, a model that passes the gate on
+    # the validation rows is only a challenger: the champion moves on the labels that arrive
+    # after both have scored the same lines (`lakehouse promote`), never on one split alone
+    promoted, challenged = passed and champion is None, passed and champion is not None
+    if challenged and "challenger_val_log_loss" in metrics and (
+            metrics["val_log_loss"] >= metrics["challenger_val_log_loss"]):
+        challenged = False
+        decision = (f"it passes the gate against the champion ({decision}), but its log loss "
+                    f"{metrics['val_log_loss']:.4f} is not below the challenger's (version "
+                    f"{challenger}) {metrics['challenger_val_log_loss']:.4f}")
+    elif challenged:
+        decision = (f"challenger: {decision}; the champion moves to it only on lines received "
+                    "after both scored them (`lakehouse promote`)")
     with mlflow.start_run(run_name=f"train on published run {input_run_id}") as run:
         mlflow.set_tags({"lakehouse.input_run_id": input_run_id,
                          "lakehouse.features_table": FEATURES_TABLE,
@@ -288,19 +311,23 @@ def train(settings: Settings, validation_days: int = VALIDATION_DAYS,
                            "train_orders_through": f"{cutoff:%Y-%m-%d}",
                            "prediction_reference": json.dumps(reference)}.items():
             client.set_model_version_tag(name, str(version), key, value)
-        if promoted:
-            client.set_registered_model_alias(name, ALIAS, str(version))
+        if promoted or challenged:
+            client.set_registered_model_alias(name, ALIAS if promoted else CHALLENGER,
+                                              str(version))
         mlflow.set_tags({"lakehouse.promoted": str(promoted).lower(),
+                         "lakehouse.challenger": str(challenged).lower(),
                          "lakehouse.promotion_decision": decision})
         client.set_model_version_tag(name, str(version), "promotion_decision", decision)
     verdict = (f"`{ALIAS}` now points at version {version}" if promoted else
+               f"`{CHALLENGER}` now points at version {version}, `{ALIAS}` stays at version "
+               f"{champion}" if challenged else
                f"`{ALIAS}` stays at version {champion}" if champion is not None else
                f"no `{ALIAS}` yet")
     log(f"registered {name} version {version}: validation AUC {metrics['val_auc']:.4f} "
         f"(base rate {base_rate:.3f}, log loss {metrics['val_log_loss']:.4f} against the base "
         f"rate's {metrics['base_log_loss']:.4f}); {verdict}: {decision}")
     return Trained(name, version, run.info.run_id, input_run_id, promoted, champion, metrics,
-                   decision)
+                   decision, challenged)
 
 
 def trained_json(result: Trained) -> str:

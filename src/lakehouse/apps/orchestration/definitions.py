@@ -20,7 +20,8 @@ the DuckDB file open read-write) is transient: the step is retried with backoff 
 question as `lakehouse run`, so it never starts a run for nothing), the schedule `daily`, and
 runs launched from the UI. Runs carry a tag that the instance limits to one run at a time.
 Each run ends with the alerts' evaluation (`lakehouse.ops`), and the schedule `alerts` evaluates
-them every hour in between (the job `alerts_check`, under the same one-writer tag).
+them every hour in between (the job `alerts_check`, under the same one-writer tag). The model's
+retraining (`ml.py`: the job `ml_retrain`, weekly and on the ML alerts) is merged in.
 """
 
 # no `from __future__ import annotations`: Dagster reads the op's config class from its
@@ -218,8 +219,11 @@ def build_definitions(manifest_file: Path | None = None) -> dg.Definitions:
         name="alerts", job=alerts_check, cron_schedule="0 * * * *", execution_timezone="UTC",
         default_status=dg.DefaultScheduleStatus.RUNNING,
         description="Every hour: the alerts evaluated (freshness SLAs age between runs).")
-    return dg.Definitions(assets=[*sources, lakehouse_run], jobs=[job, alerts_check],
-                          sensors=[landing_files], schedules=[daily, hourly])
+    from lakehouse.apps.orchestration.ml import DEFINITIONS as ML
+
+    return dg.Definitions.merge(
+        dg.Definitions(assets=[*sources, lakehouse_run], jobs=[job, alerts_check],
+                       sensors=[landing_files], schedules=[daily, hourly]), ML)
 
 
 def retry(context: dg.AssetExecutionContext, error: Exception) -> dg.RetryRequested:

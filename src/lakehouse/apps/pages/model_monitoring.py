@@ -51,12 +51,16 @@ try:
                       & (overall["variant"] == "champion")]
         c1, c2, c3, c4 = st.columns(4)
         c1.metric("Champion", f"{champion[0]} v{champion[1]}")
-        if len(row):
-            c2.metric("Labelled lines", f"{int(row['labelled'].iloc[0]):,}")
-            c3.metric("AUC (validation)", f"{row['auc'].iloc[0]:.3f}",
+        labelled = int(row["labelled"].iloc[0]) if len(row) else 0
+        c2.metric("Labelled lines", f"{labelled:,}")
+        if labelled and row["auc"].notna().iloc[0]:
+            c3.metric("AUC (delta: against validation)", f"{row['auc'].iloc[0]:.3f}",
                       f"{row['auc'].iloc[0] - champion[2]:+.3f}")
-            c4.metric("Log loss (validation)", f"{row['log_loss'].iloc[0]:.4f}",
+            c4.metric("Log loss (delta: against validation)", f"{row['log_loss'].iloc[0]:.4f}",
                       f"{row['log_loss'].iloc[0] - champion[3]:+.4f}", delta_color="inverse")
+        else:
+            c3.metric("AUC", "no labels yet")
+            c4.metric("Log loss", "no labels yet")
 
     st.subheader("Performance on the received lines, per version")
     st.dataframe(overall, hide_index=True)
