@@ -309,3 +309,40 @@ def test_delivery_day_by_day_brings_late_files_on_their_arrival_day(generated: P
     deliver(generated, landing)
     delivered = sorted(str(p.relative_to(landing)) for p in landing.rglob("*") if p.is_file())
     assert delivered == sorted(f["path"] for f in manifest["files"])
+
+
+def test_drift_slows_one_ship_mode_from_its_day_and_truth_holds(tmp_path: Path) -> None:
+    """`--drift-ship-mode MAIL` (the late-delivery model's drift, docs/ml.md): from its day on,
+    every MAIL line that ships is received `delay_days` later than without the drift, nothing
+    else changes, more of those lines are late, and the truth still follows from the files."""
+    from lakehouse.sources.generator.simulate import Drift
+
+    drift = Drift("MAIL", from_day=1, delay_days=20)
+    plain = generate(tmp_path / "plain", sf=0.01, days=2, seed=3, log=lambda _: None)
+    drifted = generate(tmp_path / "drift", sf=0.01, days=2, seed=3, drift=drift,
+                       log=lambda _: None)
+    assert "drift" not in plain["params"]
+    assert drifted["params"]["drift"] == {"ship_mode": "MAIL", "from_day": 1, "delay_days": 20}
+    keys = r.KEYS["lineitem"]
+    before, after = ({tuple(row[k] for k in keys): row for row in
+                      _rows(out / "truth" / "final" / "lineitem.parquet")}
+                     for out in (tmp_path / "plain", tmp_path / "drift"))
+    assert before.keys() == after.keys()
+    moved = [key for key in before if before[key] != after[key]]
+    assert moved
+    day1 = r.DAY0 + dt.timedelta(days=1)
+    for key in moved:
+        old, new = before[key], after[key]
+        assert new["l_shipmode"] == "MAIL" and new["l_shipdate"] >= day1, new
+        assert new["l_receiptdate"] - old["l_receiptdate"] == dt.timedelta(days=20)
+        assert {k: v for k, v in new.items() if k != "l_receiptdate"} == \
+            {k: v for k, v in old.items() if k != "l_receiptdate"}
+
+    def late(rows: dict) -> int:
+        return sum(rows[k]["l_receiptdate"] > rows[k]["l_commitdate"] for k in moved)
+
+    assert late(after) > late(before)
+    for table in ("orders", "customer"):
+        assert _replay(tmp_path / "drift", table)[0] == _replay(tmp_path / "plain", table)[0]
+    assert {tuple(row[k] for k in keys): row for row in after.values()} == \
+        _replay(tmp_path / "drift", "lineitem")[0]

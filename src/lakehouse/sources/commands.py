@@ -8,14 +8,22 @@ from pathlib import Path
 
 from lakehouse import log
 from lakehouse.config import GENERATED, LANDING, Settings
-from lakehouse.errors import ConfigError
+from lakehouse.errors import ConfigError, UserError
 from lakehouse.sources.delivery import deliver_days, generate_if_needed
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Settings.from_env((GENERATED,)).generated
+    drift = None
+    if args.drift_ship_mode:
+        from lakehouse.sources.generator.simulate import SHIP_MODE_NAMES, Drift
+
+        if args.drift_ship_mode not in SHIP_MODE_NAMES:
+            raise UserError(f"--drift-ship-mode {args.drift_ship_mode}: not a ship mode (one "
+                            f"of {', '.join(SHIP_MODE_NAMES)})")
+        drift = Drift(args.drift_ship_mode, args.drift_from_day, args.drift_delay_days)
     generate_if_needed(out, args.sf, args.days, args.seed, force=args.force,
-                       change_scale=args.change_scale)
+                       change_scale=args.change_scale, drift=drift)
     return 0
 
 
@@ -78,6 +86,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="output directory (default $LAKEHOUSE_GENERATED or "
                                  "data/generated)")
     p.add_argument("--force", action="store_true", help="regenerate even if present")
+    p.add_argument("--drift-ship-mode", metavar="MODE",
+                   help="drift for the late-delivery model: from --drift-from-day on, "
+                   "deliveries in this ship mode (REG AIR, AIR, RAIL, SHIP, TRUCK, MAIL, FOB) "
+                   "take --drift-delay-days longer, so more of its lines arrive late")
+    p.add_argument("--drift-from-day", type=int, default=1, metavar="N",
+                   help="the first simulated day of the drift (default 1)")
+    p.add_argument("--drift-delay-days", type=int, default=20, metavar="D",
+                   help="days added to the drifting mode's deliveries (default 20; negative: "
+                   "faster, at the earliest the day after shipping)")
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("deliver", help="copy generated files into the landing zone, by day",

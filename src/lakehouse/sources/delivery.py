@@ -6,9 +6,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lakehouse import log as log_line
 from lakehouse.errors import UserError
+
+if TYPE_CHECKING:
+    from lakehouse.sources.generator.simulate import Drift
 
 
 def generated_params(out: Path) -> dict | None:
@@ -21,19 +25,22 @@ def generated_params(out: Path) -> dict | None:
 
 
 def generate_if_needed(out: Path, sf: float, days: int, seed: int, force: bool = False,
-                       log: Callable[[str], None] = log_line, change_scale: float = 1.0) -> None:
+                       log: Callable[[str], None] = log_line, change_scale: float = 1.0,
+                       drift: Drift | None = None) -> None:
     """Generate the data set into `out` unless the same one (parameters and generator version)
     is already there."""
     from lakehouse.sources.generator import data_set_params, generate
 
     described = f"sf={sf} days={days} seed={seed}" + (
-        f" change_scale={change_scale:g}" if change_scale != 1 else "")
-    if not force and generated_params(out) == data_set_params(sf, days, seed, change_scale):
+        f" change_scale={change_scale:g}" if change_scale != 1 else "") + (
+        f" drift={drift.ship_mode}+{drift.delay_days}d@day{drift.from_day}" if drift else "")
+    if not force and generated_params(out) == data_set_params(sf, days, seed, change_scale,
+                                                              drift):
         log(f"data set {described} already in {out} (use --force to redo)")
         return
     log(f"generating {described} into {out}")
     generate(out, sf=sf, days=days, seed=seed, log=lambda m: log(f"generate {m}"),
-             change_scale=change_scale)
+             change_scale=change_scale, drift=drift)
 
 
 def deliver_days(source: Path, landing: Path, day: int | None) -> list[str]:

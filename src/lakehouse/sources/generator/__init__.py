@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -26,16 +27,18 @@ import lakehouse.sources.generator.rates as r
 from lakehouse.sources.generator.clickstream import write_clickstream
 from lakehouse.sources.generator.debezium import CdcWriter
 from lakehouse.sources.generator.external import write_crm
-from lakehouse.sources.generator.simulate import Simulation
+from lakehouse.sources.generator.simulate import Drift, Simulation
 from lakehouse.sources.generator.truth import write_truth
 
 GENERATOR_VERSION = 1
 
 
-def data_set_params(sf: float, days: int, seed: int, change_scale: float = 1.0) -> dict[str, Any]:
+def data_set_params(sf: float, days: int, seed: int, change_scale: float = 1.0,
+                    drift: Drift | None = None) -> dict[str, Any]:
     """The parameters that identify a data set (`params` in its manifest.json)."""
     return {"sf": sf, "days": days, "seed": seed, "change_scale": change_scale,
-            "generator_version": GENERATOR_VERSION}
+            "generator_version": GENERATOR_VERSION,
+            **({"drift": dataclasses.asdict(drift)} if drift else {})}
 
 
 def _date(day: int) -> dt.date:
@@ -54,10 +57,11 @@ def _extract(con: duckdb.DuckDBPyConnection, landing: Path, table: str, day: int
 
 def generate(out: Path, sf: float = 0.1, days: int = 7, seed: int = 42,
              log: Callable[[str], None] = print, memory_limit: str = "8GB",
-             change_scale: float = 1.0) -> dict[str, Any]:
+             change_scale: float = 1.0, drift: Drift | None = None) -> dict[str, Any]:
     """Simulate the source for `days` days after day 0 and write landing files and truth; the
-    day's change volume is the rates' (`rates.py`) times `change_scale`."""
-    params = data_set_params(sf, days, seed, change_scale)
+    day's change volume is the rates' (`rates.py`) times `change_scale`; `drift` slows one
+    ship mode's deliveries from a day on (`simulate.Drift`)."""
+    params = data_set_params(sf, days, seed, change_scale, drift)
     out.mkdir(parents=True, exist_ok=True)
     for sub in ("landing", "truth", "external", "manifest.json"):
         target = out / sub
@@ -76,8 +80,10 @@ def generate(out: Path, sf: float = 0.1, days: int = 7, seed: int = 42,
 
     import_extension("tpch", con=con)
     con.load_extension("tpch")
-    step(f"dbgen sf={sf}" + (f", change scale {change_scale:g}" if change_scale != 1 else ""))
-    sim = Simulation(con, sf, seed, change_scale)
+    step(f"dbgen sf={sf}" + (f", change scale {change_scale:g}" if change_scale != 1 else "")
+         + (f", drift: {drift.ship_mode} deliveries {drift.delay_days} days slower from day "
+            f"{drift.from_day}" if drift else ""))
+    sim = Simulation(con, sf, seed, change_scale, drift)
     files = [_extract(con, landing, t, 0) for t in r.ALL_TABLES]
     step(f"day 0 ({_date(0)}): full extracts of {', '.join(r.ALL_TABLES)}")
     writer = CdcWriter(con, landing, days, seed)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 
 import duckdb
 
@@ -23,7 +24,21 @@ import lakehouse.sources.generator.rates as r
 SEGMENTS = "['AUTOMOBILE', 'BUILDING', 'FURNITURE', 'HOUSEHOLD', 'MACHINERY']"
 PRIORITIES = "['1-URGENT', '2-HIGH', '3-MEDIUM', '4-NOT SPECIFIED', '5-LOW']"
 INSTRUCTIONS = "['DELIVER IN PERSON', 'COLLECT COD', 'NONE', 'TAKE BACK RETURN']"
-SHIP_MODES = "['REG AIR', 'AIR', 'RAIL', 'SHIP', 'TRUCK', 'MAIL', 'FOB']"
+SHIP_MODE_NAMES = ("REG AIR", "AIR", "RAIL", "SHIP", "TRUCK", "MAIL", "FOB")
+SHIP_MODES = str(list(SHIP_MODE_NAMES))
+
+
+@dataclass(frozen=True)
+class Drift:
+    """A reproducible change in the world the late-delivery model learned: from `from_day` on,
+    deliveries in `ship_mode` take `delay_days` longer (lines shipped that day or later: open
+    lines that ship, and the lines of new orders), so more of its lines arrive after their
+    commit date; a negative `delay_days` makes them faster (received at the earliest the day
+    after shipping), so fewer do. `lakehouse generate --drift-ship-mode MAIL`."""
+
+    ship_mode: str
+    from_day: int = 1
+    delay_days: int = 20
 
 
 def _n(rate: float, live: int) -> int:
@@ -34,8 +49,9 @@ class Simulation:
     """Holds the source state in one DuckDB connection and advances it day by day."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, sf: float, seed: int,
-                 change_scale: float = 1.0) -> None:
+                 change_scale: float = 1.0, drift: Drift | None = None) -> None:
         self.con = con
+        self.drift = drift
         self.r = r.scaled(change_scale)
         self.sf = sf
         self.seed = seed
@@ -67,6 +83,16 @@ class Simulation:
             con.execute(f"create table ext_{table} as select 0 as day, t as img from {table} as t")
 
     # ------------------------------------------------------------------ helpers
+    def _received(self, receipt: str, ship: str, day: int,
+                  ship_mode: str = "l_shipmode") -> str:
+        """SQL for the receipt date `receipt` of a line shipped on `ship` on `day`, moved by the
+        drift's days when it is in the drifting ship mode (never before the day after
+        shipping)."""
+        if self.drift is None or day < self.drift.from_day:
+            return receipt
+        return (f"greatest({ship} + 1, {receipt} + (case when {ship_mode} = "
+                f"'{self.drift.ship_mode}' then {int(self.drift.delay_days)} else 0 end))")
+
     def q(self, sql: str) -> None:
         self.con.execute(sql)
 
@@ -250,8 +276,9 @@ class Simulation:
                          case when l_linestatus = 'O' and l_shipdate > '{date}'::date
                               then '{date}'::date else l_shipdate end as l_shipdate,
                          case when l_linestatus = 'O' and l_shipdate > '{date}'::date
-                              then '{date}'::date + 1
-                                   + floor(20 * rnd('rcpt', l_orderkey * 8 + l_linenumber))::int
+                              then {self._received(
+                                  f"'{date}'::date + 1 + floor(20 * rnd('rcpt', "
+                                  "l_orderkey * 8 + l_linenumber))::int", f"'{date}'::date", day)}
                               else l_receiptdate end as l_receiptdate,
                          case when l_linestatus = 'F' and l_returnflag = 'N' then 'R'
                               else l_returnflag end as l_returnflag)
@@ -393,7 +420,9 @@ class Simulation:
                   (floor(9 * rnd('tax', k.lk)) / 100)::decimal(15, 2) as l_tax,
                   'N' as l_returnflag, 'O' as l_linestatus, k.ship as l_shipdate,
                   '{date}'::date + (30 + floor(61 * rnd('commit', k.lk)))::int as l_commitdate,
-                  k.ship + (1 + floor(30 * rnd('rcpt', k.lk)))::int as l_receiptdate,
+                  {self._received("k.ship + (1 + floor(30 * rnd('rcpt', k.lk)))::int", "k.ship",
+                                  day, f"pick({SHIP_MODES}, rnd('mode', k.lk))")}
+                      as l_receiptdate,
                   pick({INSTRUCTIONS}, rnd('instr', k.lk)) as l_shipinstruct,
                   pick({SHIP_MODES}, rnd('mode', k.lk)) as l_shipmode,
                   'new line ' || md5(k.lk::varchar)[1:12] as l_comment,
