@@ -185,7 +185,8 @@ compared as (
         drift_groups.*,
         reference_bins.bin,
         reference_bins.expected_share,
-        coalesce(logged_bins.actual_share, 0) as actual_share
+        coalesce(logged_bins.actual_share, 0) as actual_share,
+        coalesce(logged_bins.rows_in_bin, 0) as rows_in_bin
     from drift_groups
     inner join reference_bins
         on
@@ -209,7 +210,8 @@ compared as (
         logged_bins.feature,
         logged_bins.bin,
         0 as expected_share,
-        logged_bins.actual_share
+        logged_bins.actual_share,
+        logged_bins.rows_in_bin
     from logged_bins
     semi join reference_bins as compared_feature
         on
@@ -225,25 +227,17 @@ compared as (
 )
 
 select
-    compared.model_name,
-    compared.model_version,
-    compared.variant,
-    compared.prediction_date,
-    compared.prediction_date is null as is_overall,
-    compared.feature,
-    sum(coalesce(logged_bins.rows_in_bin, 0)) as predictions,
+    model_name,
+    model_version,
+    variant,
+    prediction_date,
+    prediction_date is null as is_overall,
+    feature,
+    sum(rows_in_bin) as predictions,
     count(*) as bins,
     sum(
-        (greatest(compared.actual_share, 0.0001) - greatest(compared.expected_share, 0.0001))
-        * ln(greatest(compared.actual_share, 0.0001) / greatest(compared.expected_share, 0.0001))
+        (greatest(actual_share, 0.0001) - greatest(expected_share, 0.0001))
+        * ln(greatest(actual_share, 0.0001) / greatest(expected_share, 0.0001))
     ) as psi
 from compared
-left join logged_bins
-    on
-        compared.model_name = logged_bins.model_name
-        and compared.model_version = logged_bins.model_version
-        and compared.variant = logged_bins.variant
-        and compared.prediction_date is not distinct from logged_bins.prediction_date
-        and compared.feature = logged_bins.feature
-        and compared.bin = logged_bins.bin
-group by all
+group by model_name, model_version, variant, prediction_date, feature
