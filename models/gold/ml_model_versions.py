@@ -6,14 +6,17 @@ models to join."""
 
 import datetime as dt
 import json
+from pathlib import Path
 
+# explicit types, so that the table has them with no version registered too (a plain `dbt
+# build` before the first training; pandas' `object` would give DuckDB an INTEGER column)
 COLUMNS = {
-    "model_name": "object", "model_version": "int64", "aliases": "object",
-    "is_champion": "bool", "registered_at": "datetime64[us]", "mlflow_run_id": "object",
-    "input_run_id": "object", "train_orders_through": "object", "train_rows": "Int64",
+    "model_name": "string", "model_version": "int64", "aliases": "string",
+    "is_champion": "bool", "registered_at": "datetime64[us]", "mlflow_run_id": "string",
+    "input_run_id": "string", "train_orders_through": "datetime64[us]", "train_rows": "Int64",
     "validation_rows": "Int64", "train_base_rate": "float64", "val_auc": "float64",
-    "val_log_loss": "float64", "val_brier": "float64", "promotion_decision": "object",
-    "prediction_reference": "object",
+    "val_log_loss": "float64", "val_brier": "float64", "promotion_decision": "string",
+    "prediction_reference": "string",
 }
 
 
@@ -22,6 +25,10 @@ def model(dbt, session):
     name = dbt.config.meta_get("registered_model")
     uri = dbt.config.meta_get("tracking_uri")
     import pandas as pd
+
+    store = Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+    if store is not None and not store.exists():  # nothing registered (and no MLflow start-up)
+        return pd.DataFrame({c: [] for c in COLUMNS}).astype(COLUMNS)
     from mlflow import MlflowClient
 
     client = MlflowClient(uri, uri)
@@ -45,7 +52,7 @@ def model(dbt, session):
                                                        dt.UTC).replace(tzinfo=None),
             "mlflow_run_id": version.run_id,
             "input_run_id": version.tags.get("input_run_id"),
-            "train_orders_through": dt.date.fromisoformat(through) if through else None,
+            "train_orders_through": dt.datetime.fromisoformat(through) if through else None,
             "train_rows": int(params["train_rows"]) if "train_rows" in params else None,
             "validation_rows": (int(params["validation_rows"]) if "validation_rows" in params
                                 else None),

@@ -19,8 +19,12 @@ from lakehouse.build.databricks import VENV, databricks_dbt
 from lakehouse.cli import main
 from lakehouse.dbt import Dbt
 
-# a Python model over a DuckDB relation (scores with MLflow in dbt's process): DuckDB only
-DUCKDB_ONLY = {"model.lakehouse.pred_late_delivery"}
+# the Python models over DuckDB relations (scoring and the registry, with MLflow in dbt's
+# process) and the inference table and monitoring built on them: DuckDB only
+DUCKDB_ONLY = {f"model.lakehouse.{name}" for name in (
+    "pred_late_delivery", "pred_late_delivery_challenger", "ml_model_versions",
+    "inference_requests", "ml_inference_log", "ml_prediction_outcomes", "ml_model_performance",
+    "ml_model_calibration", "ml_feature_drift")}
 # the strategies that delete on DuckDB and overwrite on Spark: one Delta statement on Databricks
 STRATEGIES = ("replace_versions", "replace_touched_keys", "replace_keys")
 

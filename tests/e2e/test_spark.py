@@ -34,9 +34,13 @@ VOLATILE = {"_ingested_at", "_run_id", "run_id", "loaded_at", "first_seen_at", "
 # JSON text: the same JSON, but Spark's VARIANT prints keys sorted and numbers normalised
 JSON_COLUMNS = {"_raw", "_before", "_after", "_rescued_data"}
 EXTERNAL = "ext_loyalty_members"
-# DuckDB only: the Python model that scores with MLflow (dbt-spark runs Python on Databricks
-# only) and dbt's snapshots (on Spark they need Delta's MERGE)
-DUCKDB_ONLY = {"pred_late_delivery", "customers_snapshot", "parts_snapshot", "suppliers_snapshot"}
+# DuckDB only: the Python models that score with MLflow and read its registry (dbt-spark runs
+# Python on Databricks only) and the inference table and monitoring built on them, and dbt's
+# snapshots (on Spark they need Delta's MERGE)
+DUCKDB_ONLY = {"pred_late_delivery", "pred_late_delivery_challenger", "ml_model_versions",
+               "inference_requests", "ml_inference_log", "ml_prediction_outcomes",
+               "ml_model_performance", "ml_model_calibration", "ml_feature_drift",
+               "customers_snapshot", "parts_snapshot", "suppliers_snapshot"}
 # the increment reads the batch cut off before its ledger rows (full_orders) again, so silver
 # checks those orders again: that run's orders receipts count them twice (on DuckDB, once)
 RECHECKED = {"orders_checked": "false", "dq_expectation_results": "model_name <> 'orders'"}
