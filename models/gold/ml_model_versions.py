@@ -6,7 +6,8 @@ models to join."""
 
 import datetime as dt
 import json
-from pathlib import Path
+
+from lakehouse.ml.training import sqlite_store
 
 # explicit types, so that the table has them with no version registered too (a plain `dbt
 # build` before the first training; pandas' `object` would give DuckDB an INTEGER column)
@@ -26,7 +27,7 @@ def model(dbt, session):
     uri = dbt.config.meta_get("tracking_uri")
     import pandas as pd
 
-    store = Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+    store = sqlite_store(uri)
     if store is not None and not store.exists():  # nothing registered (and no MLflow start-up)
         return pd.DataFrame({c: [] for c in COLUMNS}).astype(COLUMNS)
     from mlflow import MlflowClient

@@ -44,12 +44,15 @@ def _figures(seconds: list[float], records: int) -> dict:
 
 def bench_serve(settings: Settings, requests: int = 500, batch: int = 100,
                 log: Callable[[str], None] = log_line) -> dict:
-    import mlflow
-    import mlflow.sklearn
-
     from lakehouse.build.publish import SERVING_DB, connect_serving
     from lakehouse.ml.serving import Loaded, feature_columns, features_frame, predict
-    from lakehouse.ml.training import FEATURES, FEATURES_TABLE, champion_version, model_name
+    from lakehouse.ml.training import (
+        FEATURES,
+        FEATURES_TABLE,
+        champion_version,
+        load_version,
+        model_name,
+    )
 
     name, uri = model_name(), settings.tracking_uri
     version = champion_version(uri, name)
@@ -66,9 +69,7 @@ def bench_serve(settings: Settings, requests: int = 500, batch: int = 100,
     finally:
         con.close()
     records = [dict(zip(FEATURES, r, strict=True)) for r in rows]
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    loaded = Loaded(name, version, mlflow.sklearn.load_model(f"models:/{name}/{version}"))
+    loaded = Loaded(name, version, load_version(uri, name, version))
     with socket.socket() as free:
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]

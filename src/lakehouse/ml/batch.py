@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lakehouse.ml.training import alias_version
+from lakehouse.ml.training import alias_version, load_version
 
 COLUMNS = ("order_id", "line_number", "predicted_at", "as_of_date")
 
@@ -26,12 +26,7 @@ def score_open_lines(features: Any, name: str, uri: str, alias: str) -> Any:
             f"'{name}' as model_name, null::bigint as model_version"
         )
 
-    import mlflow
-    import mlflow.sklearn
-
-    mlflow.set_tracking_uri(uri)  # the model's artifacts are found through the tracking store
-    mlflow.set_registry_uri(uri)
-    scorer = mlflow.sklearn.load_model(f"models:/{name}/{version}")
+    scorer = load_version(uri, name, version)
     frame = features.order("order_id, line_number").df()
     scored = frame[list(COLUMNS)].copy()
     for column in ("predicted_at", "as_of_date"):  # dates, not pandas' timestamps

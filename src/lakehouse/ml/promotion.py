@@ -32,6 +32,7 @@ from lakehouse.ml.training import (
     evaluate,
     model_name,
     promotion,
+    use_store,
 )
 
 MIN_ROWS = 100
@@ -77,8 +78,6 @@ def promote(settings: Settings, min_rows: int = MIN_ROWS,
             log: Callable[[str], None] = log_line) -> Promotion:
     """Apply the promotion gate to the challenger against the champion on the lines both
     scored that have been received; move `champion` when it passes."""
-    import pandas as pd
-
     name, uri = model_name(), settings.tracking_uri
     champion, challenger = alias_version(uri, ALIAS, name), alias_version(uri, CHALLENGER, name)
     if champion is None or challenger is None:
@@ -95,19 +94,15 @@ def promote(settings: Settings, min_rows: int = MIN_ROWS,
         decision = f"no decision yet: the {len(labels)} received lines are all of one class"
         promoted = False
     else:
-        label = pd.Series(labels)
-        base_rate = float(label.mean())
-        metrics.update(evaluate(candidate, label, base_rate))
-        scored = evaluate(current, label, base_rate)
+        base_rate = sum(labels) / len(labels)
+        metrics.update(evaluate(candidate, labels, base_rate))
+        scored = evaluate(current, labels, base_rate)
         metrics.update({f"champion_{k}": scored[k] for k in ("val_auc", "val_log_loss",
                                                              "val_brier")})
         promoted, decision = promotion(metrics)
     import mlflow
-    from mlflow import MlflowClient
 
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    client = MlflowClient(uri, uri)
+    client = use_store(uri)
     run_name = f"promote version {challenger} over {champion} on {len(labels)} received lines"
     mlflow.set_experiment(name)
     with mlflow.start_run(run_name=run_name) as run:

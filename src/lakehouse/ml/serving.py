@@ -51,6 +51,7 @@ from lakehouse.ml.training import (
     FEATURES_TABLE,
     NUMERIC,
     alias_version,
+    load_version,
     model_name,
 )
 
@@ -101,21 +102,14 @@ class Following:
                 if version is None:
                     self.loaded = None
                 elif self.loaded is None or self.loaded.version != version:
-                    self.loaded = Loaded(self.name, version, self._load(version), self.alias)
+                    self.loaded = Loaded(self.name, version,
+                                         load_version(self.uri, self.name, version), self.alias)
                     self.log(f"serve-model: serving {self.name} version {version} "
                              f"(`{self.alias}`)")
             if self.loaded is None and required:
                 raise BadRequest(503, f"the model {self.name} has no `{self.alias}` version "
                                  "yet (`lakehouse train` registers one)")
             return self.loaded
-
-    def _load(self, version: int) -> Any:
-        import mlflow
-        import mlflow.sklearn
-
-        mlflow.set_tracking_uri(self.uri)
-        mlflow.set_registry_uri(self.uri)
-        return mlflow.sklearn.load_model(f"models:/{self.name}/{version}")
 
 
 def records_of(body: Any, max_records: int) -> list[dict[str, Any]]:
@@ -258,8 +252,8 @@ def _no_constants(text: str) -> float:
 
 def app(settings: Settings, max_records: int = MAX_RECORDS,
         log: Callable[[str], None] = log_line,
-        inference_log: InferenceLog | None = None, challenger_share: float = 0.0,
-        seed: int | None = None) -> Starlette:
+        inference_log: InferenceLog | None = None,
+        challenger_share: float = 0.0) -> Starlette:
     import mlflow  # (its version, for /version; the model loads on the first request)
     from starlette.applications import Starlette
     from starlette.requests import Request
@@ -270,12 +264,11 @@ def app(settings: Settings, max_records: int = MAX_RECORDS,
     champion = Following(settings.tracking_uri, name, ALIAS, log)
     challenger = Following(settings.tracking_uri, name, CHALLENGER, log)
     journal = inference_log or InferenceLog(settings.landing)
-    draw = random.Random(seed).random
 
     def variant() -> Loaded:
         """The version a request is scored by: the challenger for `challenger_share` of the
         requests (drawn per request) while there is one, else the champion."""
-        if challenger_share > 0 and draw() < challenger_share:
+        if challenger_share > 0 and random.random() < challenger_share:
             loaded = challenger.current(required=False)
             if loaded is not None:
                 return loaded

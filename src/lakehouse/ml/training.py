@@ -7,9 +7,11 @@ it never waits on (or blocks) a run, and records that copy's run id as its input
 by time: the last `validation_days` of orders whose labels are final validate, the orders
 before them train. A logistic regression (scikit-learn) is logged to MLflow with its
 parameters, metrics, feature list and calibration table, registered as a new version of the
-model, and given the alias `champion` only if it beats the current champion on this same
-validation set by the promotion gate (`promotion`). `gold.pred_late_delivery` (a dbt Python
-model) scores with the champion.
+model. The first version with skill gets the alias `champion`; after it, a version that passes
+the promotion gate (`promotion`) against the champion on this same validation set, and beats
+the current challenger, gets `challenger`: the champion moves to it only on realized
+performance (`lakehouse promote`, `promotion.py`). `gold.pred_late_delivery` (a dbt Python
+model) scores with the champion, `gold.pred_late_delivery_challenger` with the challenger.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from lakehouse.errors import UserError
 
 if TYPE_CHECKING:
     import pandas as pd
+    from mlflow import MlflowClient
     from sklearn.pipeline import Pipeline
 
 ALIAS = "champion"
@@ -67,8 +70,28 @@ def model_name() -> str:
     return str(project["vars"]["ml_model_name"])
 
 
-def _sqlite_path(uri: str) -> Path | None:
+def sqlite_store(uri: str) -> Path | None:
+    """The file of a SQLite tracking store URI (`sqlite:///...`); None for another store."""
     return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+
+
+def use_store(uri: str) -> MlflowClient:
+    """MLflow's tracking and registry set to the store `uri` (a registered model's artifacts
+    are found through the tracking store), and a client of both."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return MlflowClient(uri, uri)
+
+
+def load_version(uri: str, name: str, version: int) -> Any:
+    """Version `version` of the registered model `name` in the store `uri`, loaded."""
+    import mlflow.sklearn
+
+    use_store(uri)
+    return mlflow.sklearn.load_model(f"models:/{name}/{version}")
 
 
 def alias_version(tracking_uri: str, alias: str, name: str | None = None) -> int | None:
@@ -76,7 +99,7 @@ def alias_version(tracking_uri: str, alias: str, name: str | None = None) -> int
     SQLite store is read directly, without MLflow (every run and every build of the scoring
     models asks, and importing MLflow takes seconds): MLflow's `registered_model_aliases`."""
     name = name or model_name()
-    store = _sqlite_path(tracking_uri)
+    store = sqlite_store(tracking_uri)
     if store is not None:
         if not store.exists():
             return None
@@ -238,12 +261,12 @@ class Trained:
 
 def train(settings: Settings, validation_days: int = VALIDATION_DAYS,
           regularization: float = 1.0, log: Callable[[str], None] = log_line) -> Trained:
-    """Train on the serving copy's features, log to MLflow, register a new version, and move
-    the `champion` alias to it when it beats the current champion on this validation set."""
+    """Train on the serving copy's features, log to MLflow and register a new version: the
+    `champion` when there is none yet and it has skill, else the `challenger` when it passes
+    the gate against the champion on this validation set and beats the current challenger."""
     frame, input_run_id = read_features(settings.serving_dir)
     import mlflow
     import mlflow.sklearn
-    from mlflow import MlflowClient
 
     train_rows, validation, cutoff = split_by_time(frame, validation_days)
     name, uri = model_name(), settings.tracking_uri
@@ -254,10 +277,8 @@ def train(settings: Settings, validation_days: int = VALIDATION_DAYS,
     base_rate = float(train_rows[LABEL].mean())
     metrics = evaluate(probability, validation[LABEL], base_rate)
 
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    client = MlflowClient(uri, uri)
-    store = _sqlite_path(uri)
+    client = use_store(uri)
+    store = sqlite_store(uri)
     if mlflow.get_experiment_by_name(name) is None:
         mlflow.create_experiment(name, artifact_location=(store.parent / "artifacts").as_uri()
                                  if store else None)
@@ -266,7 +287,7 @@ def train(settings: Settings, validation_days: int = VALIDATION_DAYS,
     challenger = alias_version(uri, CHALLENGER, name)
     for alias, current_version in ((ALIAS, champion), (CHALLENGER, challenger)):
         if current_version is not None:  # on the same validation rows
-            current = mlflow.sklearn.load_model(f"models:/{name}/{current_version}")
+            current = load_version(uri, name, current_version)
             scored = evaluate(current.predict_proba(validation[list(FEATURES)])[:, 1],
                               validation[LABEL], base_rate)
             metrics.update({f"{alias}_{key}": scored[key]

@@ -18,9 +18,6 @@ triggered.
 # no `from __future__ import annotations`: Dagster reads the op's config class from its
 # annotation at definition time
 
-import os
-from pathlib import Path
-
 import dagster as dg
 from pydantic import Field
 
@@ -90,8 +87,7 @@ def monitoring_notebook(context: dg.OpExecutionContext, promotion: dict) -> str:
 
     settings = Settings.from_env()
     version = champion_version(settings.tracking_uri)
-    home = Path(os.environ["DAGSTER_HOME"]) if os.environ.get("DAGSTER_HOME") else dagster_home()
-    executed = home / "notebooks" / context.run_id / MONITORING.name
+    executed = dagster_home() / "notebooks" / context.run_id / MONITORING.name
     run_notebook(MONITORING, {"model_version": version, "run_id": context.run_id}, executed)
     context.log.info(f"monitoring notebook for version {version}: {executed}")
     context.add_output_metadata({"notebook": dg.MetadataValue.notebook(str(executed)),

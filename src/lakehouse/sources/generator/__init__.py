@@ -81,7 +81,7 @@ def generate(out: Path, sf: float = 0.1, days: int = 7, seed: int = 42,
     import_extension("tpch", con=con)
     con.load_extension("tpch")
     step(f"dbgen sf={sf}" + (f", change scale {change_scale:g}" if change_scale != 1 else "")
-         + (f", drift: {drift.ship_mode} deliveries {drift.delay_days} days slower from day "
+         + (f", drift: {drift.ship_mode} deliveries {drift.delay_days:+d} days from day "
             f"{drift.from_day}" if drift else ""))
     sim = Simulation(con, sf, seed, change_scale, drift)
     files = [_extract(con, landing, t, 0) for t in r.ALL_TABLES]
