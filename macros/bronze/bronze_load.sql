@@ -6,7 +6,8 @@
     refresh, or appended to with new fields added (`on_schema_change`). Returns the statement
     that writes the table (`sql`) and the temporary relation of appended rows (`batch`, none
     when the table is created), for the caller to run, record (`bronze_record_batch`) and end
-    (`bronze_end_batch`). Shared by the `bronze_feed` materialization and the feeds a silver
+    (`bronze_end_batch`); `sql` is none when no file is new (an empty batch: nothing to read,
+    write or record, so a feed with nothing pending costs its listing only). Shared by the `bronze_feed` materialization and the feeds a silver
     model reads straight from the landing zone (`bronze_source`).
 #}
 {% macro bronze_load(feed, target, on_schema_change) %}
@@ -18,7 +19,10 @@
     {% else %}
         {% do bronze_forget_unrecorded(feed, existing) %}
     {% endif %}
-    {% do bronze_stage_files(feed) %}
+    {% set files = bronze_stage_files(feed) %}
+    {% if not files and existing is not none and not full_refresh %}
+        {{ return({'sql': none, 'batch': none}) }}
+    {% endif %}
     {% set batch_sql = bronze_ingest(feed) %}
     {% if existing is none or full_refresh %}
         {% if existing is not none %}

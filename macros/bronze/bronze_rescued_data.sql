@@ -14,7 +14,10 @@
     {%- endfor -%}
     {%- set kept = 'list_filter([' ~ structs | join(', ')
         ~ ']::struct(k varchar, v json)[], entry -> entry.v is not null)' -%}
-    case when len({{ kept }}) > 0 then map_from_entries({{ kept }})::json end
+    {#- the kept entries bound once (DuckDB's "let": see bronze_typed_json) -#}
+    list_transform([{{ kept }}], kept -> case
+        when len(kept) > 0 then map_from_entries(kept)::json
+    end)[1]
 {%- endmacro %}
 
 {% macro default__bronze_rescued_data(entries) %}

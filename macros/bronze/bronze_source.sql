@@ -33,8 +33,10 @@
     {% for table_name in landing if table_name not in modelled %}
         {% set feed = bronze_feed(table_name) %}
         {% set load = bronze_load(feed, bronze_source(table_name), 'append_new_columns') %}
-        {% do run_query(load.sql) %}
-        {% do bronze_record_batch(feed) %}
+        {% if load.sql is not none %}
+            {% do run_query(load.sql) %}
+            {% do bronze_record_batch(feed) %}
+        {% endif %}
         {% do bronze_end_batch(load.batch) %}
     {% endfor %}
     {{ return('') }}

@@ -10,7 +10,7 @@
     The stage is a scratch relation on the model's connection (`bronze_create_scratch`);
     `bronze_ingest` and `bronze_record_batch` read it in the same transaction. Listing and
     reading the files are the engine's (`bronze_new_files`, `bronze_read_files`); the rest is
-    one body. Returns the stage's name.
+    one body. Returns the files staged (none: nothing new).
 #}
 {% macro bronze_stage_files(feed) %}
     {% set stage = bronze_scratch(feed, 'stage') %}
@@ -49,5 +49,5 @@
         left join known on blobs.content_hash = known.content_hash
     {% endset %}
     {% do bronze_create_scratch(stage, staging) %}
-    {{ return(stage) }}
+    {{ return(files) }}
 {% endmacro %}

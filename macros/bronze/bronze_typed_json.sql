@@ -24,11 +24,15 @@
     {{ return(adapter.dispatch('bronze_typed_json', 'lakehouse')(img, field, data_type, schema, encoding)) }}
 {% endmacro %}
 
-{# DuckDB #}
+{#
+    DuckDB: the field's JSON value, its text, its kind (schema name or type, else the declared
+    encoding) and the schema's scale are bound once per row with
+    `list_transform([{...}], fld -> ...)[1]` (DuckDB's "let", as on Spark): written out, a
+    decimal or date column repeats them a dozen times, and the optimizer's time grows with the
+    expression, not with the rows (see debezium_decimal_from_bytes).
+#}
 {% macro duckdb__bronze_typed_json(img, field, data_type, schema=none, encoding=none) %}
     {%- set t = data_type | lower | replace(' ', '') -%}
-    {%- set value = img ~ " -> '" ~ field ~ "'" -%}
-    {%- set text = img ~ " ->> '" ~ field ~ "'" -%}
     {%- set declared = "'" ~ (encoding or '') ~ "'" -%}
     {%- if schema is none -%}
         {%- set kind = declared -%}
@@ -39,35 +43,38 @@
             ~ declared ~ ')' -%}
         {%- set schema_scale = 'try_cast(' ~ field_schema ~ " -> 'parameters' ->> 'scale' as integer)" -%}
     {%- endif -%}
-    {%- set is_number = 'json_type(' ~ value ~ ") in ('BIGINT', 'UBIGINT', 'HUGEINT')" -%}
-    {%- set number = 'try_cast(' ~ text ~ ' as bigint)' -%}
-    {%- set days = 'try_cast(' ~ text ~ ' as integer)' -%}
+    {%- set text = img ~ " ->> '" ~ field ~ "'" -%}
+    {%- set bound = "[{'v': " ~ img ~ " -> '" ~ field ~ "', 't': " ~ text ~ ", 'k': " ~ kind
+        ~ ", 's': " ~ schema_scale ~ "}]" -%}
+    {%- set is_number = "json_type(fld.v) in ('BIGINT', 'UBIGINT', 'HUGEINT')" -%}
+    {%- set number = 'try_cast(fld.t as bigint)' -%}
+    {%- set days = 'try_cast(fld.t as integer)' -%}
     {%- if t in ('varchar', 'text', 'string') -%}
         ({{ text }})
     {%- elif t.startswith('decimal') or t.startswith('numeric') -%}
         {%- set declared_scale = (t.split(',')[1].rstrip(')') if ',' in t else '3') if '(' in t else '3' -%}
-        (case
-            when json_type({{ value }}) = 'OBJECT' then {{ debezium_decimal_from_bytes(
-                value ~ " ->> 'value'", 'try_cast(' ~ value ~ " ->> 'scale' as integer)", data_type) }}
-            when json_type({{ value }}) = 'VARCHAR' and (
-                {{ kind }} in ('org.apache.kafka.connect.data.Decimal', 'bytes', 'precise')
-                or ({{ kind }} = '' and {{ declared_scale }} > 0 and not contains({{ text }}, '.')
-                    and regexp_full_match({{ text }}, '([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?'))
+        list_transform({{ bound }}, fld -> case
+            when json_type(fld.v) = 'OBJECT' then {{ debezium_decimal_from_bytes(
+                "fld.v ->> 'value'", "try_cast(fld.v ->> 'scale' as integer)", data_type) }}
+            when json_type(fld.v) = 'VARCHAR' and (
+                fld.k in ('org.apache.kafka.connect.data.Decimal', 'bytes', 'precise')
+                or (fld.k = '' and {{ declared_scale }} > 0 and not contains(fld.t, '.')
+                    and regexp_full_match(fld.t, '([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?'))
             ) then {{ debezium_decimal_from_bytes(
-                text, 'coalesce(' ~ schema_scale ~ ', ' ~ declared_scale ~ ')', data_type) }}
-            else try_cast({{ text }} as {{ data_type }})
-        end)
+                'fld.t', 'coalesce(fld.s, ' ~ declared_scale ~ ')', data_type) }}
+            else try_cast(fld.t as {{ data_type }})
+        end)[1]
     {%- elif t in ('date', 'timestamp', 'datetime', 'timestamptz', 'timestampwithtimezone') -%}
         {%- set instant -%}
-            (case
+            list_transform({{ bound }}, fld -> case
                 when {{ is_number }} then try(
                     case
-                        when {{ kind }} in ('io.debezium.time.Date', 'org.apache.kafka.connect.data.Date')
+                        when fld.k in ('io.debezium.time.Date', 'org.apache.kafka.connect.data.Date')
                             then (date '1970-01-01' + {{ days }})::timestamp
-                        when {{ kind }} in ('io.debezium.time.Timestamp', 'org.apache.kafka.connect.data.Timestamp')
+                        when fld.k in ('io.debezium.time.Timestamp', 'org.apache.kafka.connect.data.Timestamp')
                             then make_timestamp_ms({{ number }})
-                        when {{ kind }} = 'io.debezium.time.MicroTimestamp' then make_timestamp({{ number }})
-                        when {{ kind }} = 'io.debezium.time.NanoTimestamp'
+                        when fld.k = 'io.debezium.time.MicroTimestamp' then make_timestamp({{ number }})
+                        when fld.k = 'io.debezium.time.NanoTimestamp'
                             then make_timestamp_ns({{ number }})::timestamp
                         {% if t == 'date' %}
                             else (date '1970-01-01' + {{ days }})::timestamp
@@ -78,10 +85,10 @@
                         {% endif %}
                     end)
                 else coalesce(
-                    try_cast(try_cast({{ text }} as timestamptz) as timestamp),
-                    try_cast({{ text }} as timestamp)
+                    try_cast(try_cast(fld.t as timestamptz) as timestamp),
+                    try_cast(fld.t as timestamp)
                 )
-            end)
+            end)[1]
         {%- endset -%}
         {%- if t == 'date' -%}
             try_cast({{ instant }} as date)
@@ -91,16 +98,16 @@
             {{ instant }}
         {%- endif -%}
     {%- elif t == 'time' -%}
-        (case
+        list_transform({{ bound }}, fld -> case
             when {{ is_number }} then time '00:00:00' + to_microseconds(
                 case
-                    when {{ kind }} in ('io.debezium.time.Time', 'org.apache.kafka.connect.data.Time')
+                    when fld.k in ('io.debezium.time.Time', 'org.apache.kafka.connect.data.Time')
                         then {{ number }} * 1000
-                    when {{ kind }} = 'io.debezium.time.NanoTime' then {{ number }} // 1000
+                    when fld.k = 'io.debezium.time.NanoTime' then {{ number }} // 1000
                     else {{ number }}
                 end)
-            else try_cast({{ text }} as time)
-        end)
+            else try_cast(fld.t as time)
+        end)[1]
     {%- elif t in ('blob', 'bytea', 'binary', 'varbinary') -%}
         try(from_base64({{ text }}))
     {%- else -%}

@@ -3,7 +3,8 @@
     `select * from {{ source('landing', '<feed>') }}`. At run time it loads the feed's new
     files into the model's table (`bronze_load`: created on the first run, rebuilt by a full
     refresh, new fields added by `on_schema_change`), and writes their bronze.ingest_ledger and
-    bronze.quarantine_landing rows (`bronze_record_batch`). On DuckDB all of it is one transaction, so a run killed at
+    bronze.quarantine_landing rows (`bronze_record_batch`); with no new file, nothing but the
+    listing runs. On DuckDB all of it is one transaction, so a run killed at
     any point leaves all or none of a feed's batch. On Spark (and Databricks), where a Parquet
     table has no transactions, the ledger is written last and is the commit record: a batch
     the ledger does not record is removed before the next (`bronze_forget_unrecorded`), and a
@@ -22,10 +23,13 @@
     {# on DuckDB the transaction begins with the first statement: all that follows is in it #}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
     {% set load = bronze_load(feed, target, on_schema_change) %}
+    {# dbt requires a `main` statement: with no new file, one that reads nothing #}
     {% call statement('main') %}
-        {{ load.sql }}
+        {{ load.sql if load.sql is not none else 'select 0 as new_files' }}
     {% endcall %}
-    {% do bronze_record_batch(feed) %}
+    {% if load.sql is not none %}
+        {% do bronze_record_batch(feed) %}
+    {% endif %}
     {% do persist_docs(target, model) %}
     {{ run_hooks(post_hooks, inside_transaction=True) }}
     {% do bronze_end_batch(load.batch) %}

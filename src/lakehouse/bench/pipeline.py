@@ -118,6 +118,37 @@ def _dbt_timing(results: dict[str, Any]) -> dict[str, Any]:
             "slowest_nodes": dict(sorted(per_node.items(), key=lambda kv: -kv[1])[:8])}
 
 
+# where a dbt process's wall time goes, between the events its JSON log file records (the
+# process's start and end are the bench's): each phase ends at its event, in this order
+PHASES = {
+    "interpreter_and_imports": "MainReportVersion",  # Python starts, dbt is imported
+    "adapter": "AdapterRegistered",  # the profile read, the adapter and its plugins loaded
+    "parse_and_manifest": "FoundStats",  # the partial parse read, manifest.json written
+    "before_first_node": "LogStartLine",  # connection, schemas, relation cache
+    "nodes": "FinishedRunningStats",  # the nodes, then the connections closed
+    "artifacts": "StatsLine",  # run_results.json and manifest.json (again) written
+}
+
+
+def _dbt_phases(log_file: Path, started: float, seconds: float) -> dict[str, float]:
+    """Seconds per phase (`PHASES`, then `exit`: to the process's end) of the dbt process that
+    wrote `log_file` (JSON lines, info level); {} when a marker is missing (a failed step)."""
+    stamps: dict[str, float] = {}
+    for line in log_file.read_text().splitlines() if log_file.exists() else []:
+        try:
+            info = json.loads(line)["info"]
+        except (ValueError, KeyError):
+            continue
+        if info["name"] in PHASES.values() and info["name"] not in stamps:
+            stamps[info["name"]] = datetime.fromisoformat(
+                info["ts"].replace("Z", "+00:00")).timestamp()
+    if set(stamps) != set(PHASES.values()):
+        return {}
+    marks = [started, *(stamps[event] for event in PHASES.values()), started + seconds]
+    return {phase: later - earlier for phase, earlier, later
+            in zip([*PHASES, "exit"], marks, marks[1:], strict=True)}
+
+
 # the warehouse of each dbt target (LAKEHOUSE_DB): a DuckDB file, a DuckLake, a Spark warehouse
 # directory (its tables' Parquet under warehouse/<schema>.db/, its Derby metastore)
 WAREHOUSES = {"dev": "ours.duckdb", "lake": "ours.ducklake", "spark": "ours.spark"}
@@ -131,17 +162,23 @@ class Ours:
                  target: str = "dev") -> None:
         self.work = work / target if target != "dev" else work
         self.db = self.work / WAREHOUSES[target]
+        # dbt's log file at info level, as JSON (timestamps to the microsecond): its phases
         self.dbt = Dbt.scratch(self.work, landing, self.db, LAKEHOUSE_MEMORY_LIMIT=memory_limit,
-                               LAKEHOUSE_THREADS=str(threads), LAKEHOUSE_TARGET=target)
+                               LAKEHOUSE_THREADS=str(threads), LAKEHOUSE_TARGET=target,
+                               DBT_LOG_LEVEL_FILE="info", DBT_LOG_FORMAT_FILE="json")
+        self.log_file = self.work / "logs" / "dbt.log"
 
     def step(self, name: str, args: list[str]) -> dict[str, Any]:
+        self.log_file.unlink(missing_ok=True)
+        started = time.time()
         run = self.dbt.run(*args, check=False, capture=True)
         timing = _dbt_timing(run.run_results or {"results": []})
         if not run.ok and (name != "test" or not timing["failures"]):
             raise DbtError(run)
         return {"step": name, "seconds": run.seconds, "peak_rss_bytes": run.peak_rss_bytes,
                 "net_seconds": timing["node_span_seconds"],
-                "dbt_overhead_seconds": run.seconds - timing["node_span_seconds"], **timing}
+                "dbt_overhead_seconds": run.seconds - timing["node_span_seconds"],
+                "dbt_phases": _dbt_phases(self.log_file, started, run.seconds), **timing}
 
     def run(self, tests: bool) -> list[dict[str, Any]]:
         steps = [self.step(layer, [*args, *NO_TESTS]) for layer, args in STEPS.items()]

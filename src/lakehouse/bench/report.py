@@ -16,6 +16,34 @@ UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 
 
+def _dbt_fixed_cost(result: dict[str, Any]) -> list[str]:
+    """Where each dbt process of ours spends its wall time besides the nodes (its JSON log's
+    events: `pipeline.PHASES`), summed over the processes of each run."""
+    from lakehouse.bench.pipeline import PHASES
+
+    phases = [*PHASES, "exit"]
+    lines = [
+        "",
+        "## dbt's fixed cost",
+        "",
+        "Per run, the seconds each phase of dbt's processes took, summed over the run's "
+        "processes (one per layer, and `dbt test`), from the events of dbt's JSON log file: "
+        "the interpreter and dbt's imports; the adapter and its plugins; reading the partial "
+        "parse and writing manifest.json; from the parse to the first node (connection, "
+        "schemas, relation cache); the nodes; the artifacts written after them "
+        "(run_results.json, manifest.json again); the process's exit.",
+        "",
+        "| run | processes | " + " | ".join(p.replace("_", " ") for p in phases) + " |",
+        "| --- | ---: | " + " | ".join("---:" for _ in phases) + " |",
+    ]
+    for r in result["runs"]:
+        measured = [s["dbt_phases"] for s in r["ours"]["steps"] if s.get("dbt_phases")]
+        if not measured:
+            continue
+        lines.append(f"| {r['run']} ({r['kind']}) | {len(measured)} | " + " | ".join(
+            f"{sum(m[p] for m in measured):.2f}" for p in phases) + " |")
+    return lines
+
 def memory_bytes(setting: str) -> int:
     """A DuckDB memory setting ('8GB' = 8 * 10^9 bytes, '8GiB' = 8 * 2^30) in bytes."""
     match = re.fullmatch(r"\s*([\d.]+)\s*([a-zA-Z]*)\s*", setting)
@@ -176,6 +204,7 @@ def _markdown(result: dict[str, Any], t: dict[str, Any]) -> str:
                 f"| {b['seconds']:.2f} | {r['ratio'][layer]:.2f}x | {o['rows_in']:,} "
                 f"| {o['rows_out']:,} | {o['rows_per_second'] or 0:,.0f} "
                 f"| {b['rows_per_second'] or 0:,.0f} | {_gib(o['peak_rss_bytes'])} |")
+    lines += _dbt_fixed_cost(result)
     lines += [
         "",
         "## Slowest models",
