@@ -146,7 +146,7 @@ def _dbt_phases(log_file: Path, started: float, seconds: float) -> dict[str, flo
         return {}
     marks = [started, *(stamps[event] for event in PHASES.values()), started + seconds]
     return {phase: later - earlier for phase, earlier, later
-            in zip([*PHASES, "exit"], marks, marks[1:], strict=True)}
+            in zip([*PHASES, "exit"], marks[:-1], marks[1:], strict=True)}
 
 
 # the warehouse of each dbt target (LAKEHOUSE_DB): a DuckDB file, a DuckLake, a Spark warehouse
