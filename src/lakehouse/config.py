@@ -35,6 +35,8 @@ def target_path() -> Path:
 
 # the warehouse on the `lake` target (LAKEHOUSE_TARGET=lake): a DuckLake catalog
 LAKE_DEFAULT_DB = "data/lakehouse.ducklake"
+# `lakehouse cluster`'s directory: the spark_cluster target's warehouse (LAKEHOUSE_DB for it)
+CLUSTER_DIR = "data/lakehouse.spark-cluster"
 
 
 def default_tracking_uri(db: Path) -> str:

@@ -11,7 +11,8 @@ strictly, then pytest. The tiers are folders of tests/:
 The full suite (the README's test command, CI) runs the three tiers in one pytest session, a
 worker per core and one more. `--fast`, the inner loop (under 4 minutes here), runs the lint
 steps, one end-to-end `lakehouse run` of a small generated data set (its data tests) and dbt's
-unit tests on what it built, then the unit and integration tiers.
+unit tests on what it built, then the unit and integration tiers. `--spark-mode MODE` runs the
+Spark proofs alone on one of Spark's modes (`cluster`: on a cluster, on demand).
 """
 
 from __future__ import annotations
@@ -31,6 +32,18 @@ from lakehouse.errors import PipelineError
 
 SQL_DIRS = ("models", "tests", "analyses", "snapshots")
 FAST_TIERS = ("tests/unit", "tests/integration")
+SPARK_PROOFS = "tests/e2e/test_spark.py"
+
+
+def run_spark_proofs(mode: str, pytest_args: Sequence[str] = (),
+                     log: Callable[[str], None] = log_line) -> int:
+    """The Spark proofs (tests/e2e/test_spark.py) on one of Spark's modes: `session` (the
+    `spark` target, as the full suite runs them) or `cluster` (the `spark_cluster` target on
+    a cluster the tests start and stop), on demand."""
+    log(f"test step: the Spark proofs on the {mode} mode")
+    return subprocess.call([str(Path(sys.executable).parent / "pytest"), SPARK_PROOFS,
+                            *pytest_args], cwd=PROJECT_DIR,
+                           env={**os.environ, "LAKEHOUSE_SPARK_MODE": mode})
 
 
 def run_tests(pytest_args: Sequence[str] = (), fast: bool = False,
@@ -96,7 +109,10 @@ def run_tests(pytest_args: Sequence[str] = (), fast: bool = False,
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    """The test suite (or its fast tier); stops at the first failing step."""
+    """The test suite (or its fast tier, or the Spark proofs on one mode); stops at the first
+    failing step."""
+    if args.spark_mode:
+        return run_spark_proofs(args.spark_mode, args.pytest_args)
     return run_tests(args.pytest_args, fast=args.fast)
 
 
@@ -108,6 +124,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fast", action="store_true",
                    help="the inner loop (under 4 minutes): lint, one lakehouse run on a small "
                         "data set, and the unit and integration tiers")
+    p.add_argument("--spark-mode", choices=("session", "cluster"),
+                   help="only the Spark proofs, on this mode: the full suite runs them on the "
+                        "session; `cluster` starts a Spark cluster (master, two workers, "
+                        "Thrift server) for them, the spark_cluster target")
     p.add_argument("pytest_args", nargs="*",
                    help="arguments passed to pytest, after `--` (e.g. -- -k bronze -x)")
     p.set_defaults(func=cmd_test)

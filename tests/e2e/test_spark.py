@@ -10,12 +10,25 @@ from the same landing zone (every defect the generator writes), proven as the Du
   generator's truth; every silver table, and the incremental gold facts, equal the DuckDB
   build's (the increment builds bronze, silver and the facts with what they read: the gold
   tables rebuilt whole are the same SQL on other rows, proven at day 0);
-- the benchmark's gold comparison (`lakehouse bench --engine spark`) reads a Spark warehouse."""
+- the benchmark's gold comparison (`lakehouse bench --engine spark`) reads a Spark warehouse.
+
+The same proofs run on either of Spark's two modes, with the same macros: `session` (the
+`spark` target: one local JVM inside dbt's process), in the full suite, the faster of the two
+here; or `cluster` (the `spark_cluster` target: dbt over Thrift to a standalone cluster of a
+master, two workers whose executors are processes of their own, and the Thrift server, started
+by `lakehouse cluster start` for the module and stopped after it), on demand:
+`lakehouse test --spark-mode cluster` (LAKEHOUSE_SPARK_MODE=cluster)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import shutil
+import signal
+import socket
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +38,8 @@ from oracles import ENTITIES, QUERIES, report_mismatches, truth_differences
 from warehouse import Warehouse
 
 from lakehouse.bench.pipeline import comparable, compare_gold
+from lakehouse.build import cluster
+from lakehouse.dbt import Dbt
 from lakehouse.sources.generator import generate
 from lakehouse.warehouse import attach, spark_tables
 
@@ -53,13 +68,34 @@ SPARK_INCREMENT = (*SPARK_BUILD, "--select", "path:models/bronze", "path:models/
                    *(f"+{model}" for model in INCREMENTAL_GOLD))
 
 
+# which of Spark's modes the proofs run on (see the module's docstring)
+MODE = os.environ.get("LAKEHOUSE_SPARK_MODE") or "session"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 class SparkWarehouse(Warehouse):
     """A warehouse on the spark target: LAKEHOUSE_DB is the directory of Spark's warehouse
-    (tables as Parquet under warehouse/<schema>.db/<table>/) and its Derby metastore."""
+    (tables as Parquet under warehouse/<schema>.db/<table>/) and its Derby metastore. On a
+    cluster (`spark_cluster`), the cluster's directory, whose Thrift server is at `port`."""
 
-    def __init__(self, root: Path, generated: Path) -> None:
-        super().__init__(root, generated, target_name="spark")
-        self.db = root / "warehouse.spark"
+    def __init__(self, root: Path, generated: Path, port: int | None = None) -> None:
+        super().__init__(root, generated,
+                         target_name="spark" if port is None else "spark_cluster")
+        self.db = root / ("warehouse.spark" if port is None else "cluster")
+        self.port = port
+
+    @property
+    def runner(self) -> Dbt:
+        runner = super().runner
+        if self.port is None:
+            return runner
+        return dataclasses.replace(runner, env={**runner.environment,
+                                                "LAKEHOUSE_SPARK_PORT": str(self.port)})
 
     def table_files(self, schema: str, table: str) -> Path:
         return self.db / "warehouse" / f"{schema}.db" / table
@@ -162,11 +198,32 @@ def forget_ledger_rows(spark: SparkWarehouse, feed: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def engines(tmp_path_factory: pytest.TempPathFactory) -> tuple[SparkWarehouse, Warehouse]:
+def spark_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("spark")
+
+
+@pytest.fixture(scope="module")
+def spark_port(spark_root: Path) -> Iterator[int | None]:
+    """On the cluster mode, a cluster of two one-core workers for the module (the port of
+    its Thrift server), stopped after it; None on the session mode."""
+    if MODE != "cluster":
+        yield None
+        return
+    started = cluster.start(spark_root / "cluster", workers=2, master_port=free_port(),
+                            thrift_port=free_port(), ui_port=free_port(), log=lambda _: None)
+    try:
+        yield started.thrift_port
+    finally:
+        cluster.stop(spark_root / "cluster", log=lambda _: None)
+
+
+@pytest.fixture(scope="module")
+def engines(tmp_path_factory: pytest.TempPathFactory, spark_root: Path,
+            spark_port: int | None) -> tuple[SparkWarehouse, Warehouse]:
     """Two days of changes at SF 0.01; day 0 built on each engine."""
     generated = tmp_path_factory.mktemp("spark-generated")
     generate(generated, sf=0.01, days=2, seed=7, log=lambda _: None)
-    spark = SparkWarehouse(tmp_path_factory.mktemp("spark"), generated)
+    spark = SparkWarehouse(spark_root, generated, spark_port)
     duck = Warehouse(tmp_path_factory.mktemp("spark-duckdb"), generated, target_name="dev")
     for warehouse, build in ((spark, SPARK_BUILD), (duck, SPARK_BUILD)):
         warehouse.deliver(0)
@@ -193,14 +250,47 @@ def test_day0_gold_equals_duckdb(engines: tuple[SparkWarehouse, Warehouse]) -> N
     assert differences(*engines, "gold") == {}
 
 
+def _parent(stat: Path) -> int | None:
+    """The parent pid in a /proc/<pid>/stat file (None if the process is gone)."""
+    try:
+        return int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def kill_a_worker(directory: Path, killed: list[int]) -> None:
+    """SIGKILL the cluster's first worker (and with it its executor), if it still runs."""
+    started = cluster.load(directory)
+    assert started is not None
+    pid = started.pids["worker-1"]
+    if started.running()["worker-1"]:
+        # the executor is the worker's child (its own JVM): killed with it, as a lost node is
+        children = [int(stat.parent.name) for stat in Path("/proc").glob("[0-9]*/stat")
+                    if _parent(stat) == pid]
+        for child in children:
+            os.kill(child, signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
+
+
 @pytest.fixture(scope="module")
 def two_days(engines: tuple[SparkWarehouse, Warehouse]) -> tuple[SparkWarehouse, Warehouse]:
-    """The rest delivered and built as an increment; on Spark after a cut-off batch."""
+    """The rest delivered and built as an increment; on Spark after a cut-off batch; on a
+    cluster with one of its two workers (and its executor) SIGKILLed 40 s into the build:
+    Spark reruns the lost tasks on the other, and the proofs below hold as they do without."""
     spark, duck = engines
     assert forget_ledger_rows(spark, "full_orders") > 0
+    killed: list[int] = []
+    killer = (threading.Timer(40, kill_a_worker, [spark.db, killed])
+              if spark.port is not None else None)
     for warehouse, build in ((spark, SPARK_INCREMENT), (duck, SPARK_BUILD)):
         warehouse.deliver()
+        if killer is not None and warehouse is spark:
+            killer.start()
         warehouse.dbt(*build)
+        if killer is not None and warehouse is spark:
+            killer.join()
+            assert killed, "the build ended before a worker could be killed"
     return spark, duck
 
 

@@ -1,6 +1,6 @@
 """The build subcommands: `run` (the main job), `history` (the run history, or a table's
-versions), `docs` (dbt's lineage browser), `lineage` (a column's lineage) and `databricks`
-(dbt on the databricks target)."""
+versions), `docs` (dbt's lineage browser), `lineage` (a column's lineage), `databricks`
+(dbt on the databricks target) and `cluster` (a Spark cluster for the spark_cluster target)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import json
 
 from lakehouse import log
 from lakehouse.apps.servers import serve
-from lakehouse.config import DB, GENERATED, LANDING, Settings
+from lakehouse.config import CLUSTER_DIR, DB, GENERATED, LANDING, PROJECT_DIR, Settings
 from lakehouse.dbt import Dbt
 from lakehouse.errors import UserError
 from lakehouse.lake.commands import print_rows
@@ -100,6 +100,23 @@ def cmd_databricks(args: argparse.Namespace) -> int:
     return databricks_dbt().run(*(args.dbt_args or ["parse"]), check=False).returncode
 
 
+def cmd_cluster(args: argparse.Namespace) -> int:
+    """A Spark standalone cluster on 127.0.0.1 for the spark_cluster target."""
+    from lakehouse.build import cluster
+
+    directory = PROJECT_DIR / args.dir  # a relative path from the project, as the profile's
+    if args.action == "start":
+        cluster.start(directory, workers=args.workers, cores=args.cores, memory=args.memory,
+                      master_port=args.master_port, thrift_port=args.thrift_port,
+                      ui_port=args.ui_port)
+    elif args.action == "stop":
+        if not cluster.stop(directory):
+            log(f"cluster: none started from {directory.resolve()}")
+    else:
+        print(json.dumps(cluster.status(directory), indent=1))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="the main job: everything pending through all layers",
                        description="Process everything pending in the landing zone through "
@@ -155,3 +172,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("dbt_args", nargs=argparse.REMAINDER,
                    help="the dbt command and its arguments (default: parse)")
     p.set_defaults(func=cmd_databricks)
+
+    p = sub.add_parser("cluster", help="a Spark cluster on 127.0.0.1 for the spark_cluster "
+                       "target: start, stop, status",
+                       description="Start (and leave running), stop or describe a Spark "
+                       "standalone cluster from the pyspark wheel: a master, workers and the "
+                       "Thrift JDBC/ODBC server that the spark_cluster target connects to, all "
+                       "in one process group on 127.0.0.1. Its warehouse, metastore, logs and "
+                       "state are under --dir (LAKEHOUSE_DB for the spark_cluster target).")
+    p.add_argument("action", choices=("start", "stop", "status"))
+    p.add_argument("--dir", default=CLUSTER_DIR,
+                   help=f"the cluster's directory (default {CLUSTER_DIR})")
+    p.add_argument("--workers", type=int, default=2, help="workers (default 2)")
+    p.add_argument("--cores", type=int, default=1, help="cores per worker (default 1)")
+    p.add_argument("--memory", default="1g", help="memory per worker and executor (default 1g)")
+    p.add_argument("--master-port", type=int, default=7077)
+    p.add_argument("--thrift-port", type=int, default=10000,
+                   help="the Thrift server's port (default 10000; LAKEHOUSE_SPARK_PORT)")
+    p.add_argument("--ui-port", type=int, default=8080,
+                   help="the master's web UI; the workers' and the application's follow it")
+    p.set_defaults(func=cmd_cluster)
