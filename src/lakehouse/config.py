@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lakehouse.errors import ConfigError
-from lakehouse.warehouse import LAKE_SUFFIX, is_lake, target
+from lakehouse.warehouse import LAKE_SUFFIX, SPARK_TARGETS, is_lake, target
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -35,8 +35,12 @@ def target_path() -> Path:
 
 # the warehouse on the `lake` target (LAKEHOUSE_TARGET=lake): a DuckLake catalog
 LAKE_DEFAULT_DB = "data/lakehouse.ducklake"
+# the warehouse directory on the `spark` target (a local session)
+SPARK_DEFAULT_DB = "data/lakehouse.spark"
 # `lakehouse cluster`'s directory: the spark_cluster target's warehouse (LAKEHOUSE_DB for it)
 CLUSTER_DIR = "data/lakehouse.spark-cluster"
+# each target's warehouse when LAKEHOUSE_DB is unset
+DEFAULT_DBS = {"lake": LAKE_DEFAULT_DB, "spark": SPARK_DEFAULT_DB, "spark_cluster": CLUSTER_DIR}
 
 
 def default_tracking_uri(db: Path) -> str:
@@ -46,8 +50,8 @@ def default_tracking_uri(db: Path) -> str:
 
 def env_path(name: str) -> Path:
     default = DEFAULTS[name]
-    if name == "LAKEHOUSE_DB" and os.environ.get("LAKEHOUSE_TARGET") == "lake":
-        default = LAKE_DEFAULT_DB
+    if name == "LAKEHOUSE_DB":
+        default = DEFAULT_DBS.get(os.environ.get("LAKEHOUSE_TARGET") or "dev", default)
     path = Path(os.environ.get(name) or default)
     return path if path.is_absolute() else PROJECT_DIR / path
 
@@ -92,7 +96,12 @@ class Settings:
                                   f"(create {what}, or unset {name} for the default "
                                   f"{DEFAULTS[name]})")
         db = env_path("LAKEHOUSE_DB")
-        if (target() == "lake") != is_lake(db):
+        if target() in SPARK_TARGETS:
+            if db.is_file() or is_lake(db):
+                raise ConfigError(f"LAKEHOUSE_DB={db}: the `{target()}` target "
+                                  "(LAKEHOUSE_TARGET) needs a directory (Spark's warehouse), "
+                                  "not a DuckDB file or DuckLake catalog")
+        elif (target() == "lake") != is_lake(db):
             raise ConfigError(
                 f"LAKEHOUSE_DB={db}: the `{target()}` target (LAKEHOUSE_TARGET) needs "
                 + (f"a DuckLake catalog named *{LAKE_SUFFIX}" if target() == "lake"
@@ -115,5 +124,7 @@ class Settings:
         os.environ["LAKEHOUSE_EXTERNAL_DB"] = str(
             self.external_db or self.generated / "external" / "crm.sqlite")
         os.environ["MLFLOW_TRACKING_URI"] = self.tracking_uri  # gold.pred_* models read it
-        self.db.parent.mkdir(parents=True, exist_ok=True)
+        # a Spark warehouse is a directory: made here, so that it reads as one before a build
+        (self.db if target() in SPARK_TARGETS else self.db.parent).mkdir(parents=True,
+                                                                         exist_ok=True)
         self.landing.mkdir(parents=True, exist_ok=True)

@@ -10,8 +10,12 @@
 On the lake the catalog is attached as `lakehouse` (profiles.yml's `database`), so compiled SQL
 and `silver.x`-style names are the same on both targets.
 
-A `spark` target's warehouse (a directory: `warehouse/<schema>.db/<table>/` Parquet files and a
-Derby metastore) is read here through its files: `attach` gives a view per table.
+On the `spark` and `spark_cluster` targets the warehouse is a directory (`LAKEHOUSE_DB`, default
+`data/lakehouse.spark`, or `lakehouse cluster`'s directory): Spark's tables as Parquet files
+under `warehouse/<schema>.db/<table>/` and a Derby metastore. The Python reads them through
+their files (a DuckDB view per table) and keeps its own records (`ops.run_history`, the
+alerts' history, table storage) in a DuckDB file in that directory, `records.duckdb`:
+`connect` opens both as one catalog.
 """
 
 from __future__ import annotations
@@ -23,7 +27,10 @@ import duckdb
 
 from lakehouse.errors import ConfigError
 
-TARGETS = ("dev", "lake")
+TARGETS = ("dev", "lake", "spark", "spark_cluster")
+SPARK_TARGETS = ("spark", "spark_cluster")
+# on a Spark target, the DuckDB file of the Python's own records, in the warehouse directory
+SPARK_RECORDS = "records.duckdb"
 LAKE_SUFFIX = ".ducklake"
 LAKE_CATALOG = "lakehouse"
 # SQLite in WAL mode lets readers read while the build commits; a writer waits up to a minute
@@ -46,6 +53,11 @@ def is_lake(db: Path) -> bool:
     return db.suffix == LAKE_SUFFIX
 
 
+def is_spark(db: Path) -> bool:
+    """Whether `db` names a Spark warehouse (a directory) rather than a DuckDB file or lake."""
+    return db.is_dir()
+
+
 def data_path(db: Path) -> Path:
     """Where a DuckLake's data files are: `<catalog>.files/` (DuckLake's own default)."""
     return db.with_name(db.name + ".files")
@@ -65,17 +77,37 @@ def spark_tables(db: Path, schema: str) -> dict[str, str]:
             if path.is_dir() and any(path.rglob("*.parquet"))}
 
 
+def _spark_views(con: duckdb.DuckDBPyConnection, db: Path, catalog: str,
+                 records: str | None = None) -> None:
+    """A view in `catalog` per table of the Spark warehouse `db` (`spark_tables`) and, when
+    `records` names the attached records file, per table of it (the Python's `ops.*`)."""
+    relations = {(schema, table): relation
+                 for schema in sorted(p.name.removesuffix(".db")
+                                      for p in (db / "warehouse").glob("*.db"))
+                 for table, relation in spark_tables(db, schema).items()}
+    if records is not None:
+        relations |= {(schema, table): f'{records}."{schema}"."{table}"'
+                      for schema, table in con.execute(
+                          "select schema_name, table_name from duckdb_tables() "
+                          "where database_name = ?", [records]).fetchall()}
+    for (schema, table), relation in relations.items():
+        con.execute(f'create schema if not exists {catalog}."{schema}"')
+        con.execute(f'create or replace view {catalog}."{schema}"."{table}" as '
+                    f'select * from {relation}')
+
+
 def attach(con: duckdb.DuckDBPyConnection, db: Path, alias: str,
            read_only: bool = False) -> None:
     """Attach the warehouse `db` to `con` as catalog `alias`; a Spark warehouse directory as
-    an in-memory catalog with a view per table (`spark_tables`), whatever `read_only` says."""
+    an in-memory catalog with a view per table, its records file's too, read-only whatever
+    `read_only` says."""
     mode = ", read_only" if read_only else ""
-    if (db / "warehouse").is_dir():
+    if is_spark(db):
         con.execute(f"attach ':memory:' as {alias}")
-        for schema in sorted(p.name.removesuffix(".db") for p in (db / "warehouse").glob("*.db")):
-            con.execute(f"create schema {alias}.{schema}")
-            for table, relation in spark_tables(db, schema).items():
-                con.execute(f'create view {alias}.{schema}."{table}" as select * from {relation}')
+        records = db / SPARK_RECORDS
+        if records.exists():
+            con.execute(f"attach {sql_literal(str(records))} as {alias}_records (read_only)")
+        _spark_views(con, db, alias, f"{alias}_records" if records.exists() else None)
     elif is_lake(db):
         # the catalog records its data path as first given: reach it by the same (real) path
         db = db.resolve()
@@ -90,7 +122,26 @@ def attach(con: duckdb.DuckDBPyConnection, db: Path, alias: str,
 
 def connect(db: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """A connection whose current catalog is the warehouse: the DuckDB file itself (catalog
-    named after the file), or the DuckLake attached as `lakehouse`."""
+    named after the file), or the DuckLake attached as `lakehouse`. A Spark warehouse:
+    read-write, its records file, where a view per Spark table is made afresh; read-only, an
+    in-memory catalog of views over both."""
+    if is_spark(db):
+        if read_only:
+            con = duckdb.connect()
+            con.execute("set timezone = 'UTC'")
+            attach(con, db, "spark")
+            con.execute("use spark")
+            return con
+        con = duckdb.connect(str(db / SPARK_RECORDS))
+        con.execute("set timezone = 'UTC'")
+        con.execute("begin")  # the views of tables Spark dropped go; the others are made anew
+        for schema, view in con.execute("select schema_name, view_name from duckdb_views() "
+                                        "where database_name = current_database() "
+                                        "and not internal").fetchall():
+            con.execute(f'drop view "{schema}"."{view}"')
+        _spark_views(con, db, "records")
+        con.execute("commit")
+        return con
     if not is_lake(db):
         return duckdb.connect(str(db), read_only=read_only)
     con = duckdb.connect()

@@ -40,6 +40,7 @@ def test_missing_path_is_one_line_error(tmp_path: Path, variable: str, command: 
 @pytest.mark.parametrize(("target", "db", "command"), [
     ("lake", "warehouse.duckdb", ["run", "--no-docs"]),
     ("dev", "warehouse.ducklake", ["run", "--no-docs"]),
+    ("spark_cluster", "warehouse.ducklake", ["run", "--no-docs"]),
     ("warehouse", "warehouse.duckdb", ["history"]),
     ("dev", "warehouse.duckdb", ["history", "--table", "gold.fct_orders"]),
 ])

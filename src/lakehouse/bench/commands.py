@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from lakehouse import log
+from lakehouse.bench import ENGINES
 from lakehouse.config import PROJECT_DIR, Settings
 from lakehouse.sources.commands import data_options
 
@@ -66,7 +67,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
                    out=Path(args.out) if args.out else None, memory_limit=args.memory_limit,
                    threads=args.threads, tests=not args.no_tests,
                    change_scale=args.change_scale, lake_target=args.lake_target,
-                   engine=args.engine, log=log)
+                   engine=args.engine or "duckdb", workers=args.workers, log=log)
     print(json.dumps(result["targets"], indent=1, default=str))
     if result["baseline_error"]:
         log(f"bench: the baseline failed in {result['baseline_error']}: gold not compared")
@@ -161,10 +162,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lake-target", action="store_true",
                    help="also run the project on the lake target (DuckLake) in each run: "
                         "lake / DuckDB file / baseline, measured in one run")
-    p.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
-                   help="spark: also run the project on the spark target (a local Spark "
-                        "session) in each run: spark / DuckDB / baseline, measured in one run, "
-                        "spark's gold compared with DuckDB's (default duckdb: DuckDB only)")
+    p.add_argument("--engine", choices=ENGINES, action="append",
+                   help="also run the project on this engine in each run (repeat for more): "
+                        "spark, the spark target (a local Spark session); spark_cluster, the "
+                        "spark_cluster target on a cluster started for the bench (`lakehouse "
+                        "cluster`, --workers workers); engine / DuckDB / baseline, measured in "
+                        "one run, each engine's gold compared with DuckDB's (default duckdb: "
+                        "DuckDB only)")
+    p.add_argument("--workers", type=int, default=2,
+                   help="the cluster's workers with --engine spark_cluster (one core each, "
+                        "sharing --memory-limit; default 2)")
     p.add_argument("--smoke", action="store_true",
                    help="smoke mode, as the test suite runs it: SF 0.01, 1 day, no dbt test step")
     p.set_defaults(func=cmd_bench)

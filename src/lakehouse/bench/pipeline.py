@@ -25,7 +25,9 @@ With `lake_target`, a third side runs each run too, right after ours: the same p
 lake / ours (the DuckDB file) and lake / baseline, its gold compared with ours'. With
 `engine="spark"` the same project runs on the `spark` target too (dbt-spark on a local Spark
 session, Parquet tables; see the README's "The spark target"), reported and compared the same
-way: spark / ours (DuckDB) and spark / baseline.
+way: spark / ours (DuckDB) and spark / baseline; with `"spark_cluster"` on a Spark standalone
+cluster started for the bench (`workers` one-core workers and the Thrift server, as `lakehouse
+cluster start` runs it, stopped after it), dbt connecting over Thrift.
 
 Rows per layer: `rows_in` is what reached the layer in the run (landing lines of the new files
 for bronze, new bronze rows for silver, new history versions for gold), `rows_out` the rows in
@@ -34,6 +36,7 @@ the layer's tables after it; rows/s = rows_in / seconds.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import multiprocessing
@@ -42,12 +45,14 @@ import platform
 import shutil
 import sys
 import time
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from lakehouse.bench import ENGINES
 from lakehouse.config import PROJECT_DIR
 from lakehouse.dbt import Dbt, DbtError, measure
 from lakehouse.sources.delivery import generated_params
@@ -151,21 +156,25 @@ def _dbt_phases(log_file: Path, started: float, seconds: float) -> dict[str, flo
 
 # the warehouse of each dbt target (LAKEHOUSE_DB): a DuckDB file, a DuckLake, a Spark warehouse
 # directory (its tables' Parquet under warehouse/<schema>.db/, its Derby metastore)
-WAREHOUSES = {"dev": "ours.duckdb", "lake": "ours.ducklake", "spark": "ours.spark"}
+WAREHOUSES = {"dev": "ours.duckdb", "lake": "ours.ducklake", "spark": "ours.spark",
+              "spark_cluster": "cluster"}
 
 
 class Ours:
     """The dbt project against its own warehouse and target directory, on a dbt target (`dev`,
-    a DuckDB file; `lake`, a DuckLake; `spark`, a local Spark session)."""
+    a DuckDB file; `lake`, a DuckLake; `spark`, a local Spark session; `spark_cluster`, the
+    cluster whose directory is the warehouse and whose Thrift server is at `thrift_port`)."""
 
     def __init__(self, work: Path, landing: Path, memory_limit: str, threads: int,
-                 target: str = "dev") -> None:
+                 target: str = "dev", thrift_port: int | None = None) -> None:
         self.work = work / target if target != "dev" else work
         self.db = self.work / WAREHOUSES[target]
         # dbt's log file at info level, as JSON (timestamps to the microsecond): its phases
         self.dbt = Dbt.scratch(self.work, landing, self.db, LAKEHOUSE_MEMORY_LIMIT=memory_limit,
                                LAKEHOUSE_THREADS=str(threads), LAKEHOUSE_TARGET=target,
-                               DBT_LOG_LEVEL_FILE="info", DBT_LOG_FORMAT_FILE="json")
+                               DBT_LOG_LEVEL_FILE="info", DBT_LOG_FORMAT_FILE="json",
+                               **({"LAKEHOUSE_SPARK_PORT": str(thrift_port)}
+                                  if thrift_port else {}))
         self.log_file = self.work / "logs" / "dbt.log"
 
     def step(self, name: str, args: list[str]) -> dict[str, Any]:
@@ -301,9 +310,13 @@ def machine() -> dict[str, Any]:
 def bench(sf: float, days: int, seed: int = 42, data: Path = PROJECT_DIR / "data" / "bench",
           out: Path | None = None, memory_limit: str = "8GB", threads: int = 2,
           tests: bool = True, change_scale: float = 1.0, lake_target: bool = False,
-          engine: str = "duckdb", log=print) -> dict[str, Any]:
-    if engine not in ("duckdb", "spark"):
-        raise ValueError(f"bench: no engine {engine!r} (duckdb, spark)")
+          engine: str | Sequence[str] = "duckdb", workers: int = 2,
+          log=print) -> dict[str, Any]:
+    """`engine`: one or more of ENGINES; the project runs on each (the DuckDB file always),
+    `spark_cluster` on a cluster of `workers` one-core workers started for the bench."""
+    engines = (engine,) if isinstance(engine, str) else tuple(engine)
+    if not engines or set(engines) - set(ENGINES):
+        raise ValueError(f"bench: engines {engines!r}: each one of {', '.join(ENGINES)}")
     name = f"sf{sf:g}-d{days}-s{seed}" + (f"-c{change_scale:g}" if change_scale != 1 else "")
     generated = data / name / "generated"
     work = data / name / "work"
@@ -314,11 +327,49 @@ def bench(sf: float, days: int, seed: int = 42, data: Path = PROJECT_DIR / "data
     landing = work / "landing"
     landing.mkdir(parents=True)
     ours = Ours(work, landing, memory_limit, threads)
-    others = {target: Ours(work, landing, memory_limit, threads, target=target)
-              for target, wanted in (("lake", lake_target), ("spark", engine == "spark"))
-              if wanted}
+    with contextlib.ExitStack() as stack:
+        cluster_port = None
+        if "spark_cluster" in engines:
+            cluster_port = stack.enter_context(_cluster(work / "spark_cluster" / "cluster",
+                                                        workers, memory_limit, log))
+        others = {target: Ours(work, landing, memory_limit, threads, target=target,
+                               thrift_port=cluster_port if target == "spark_cluster" else None)
+                  for target, wanted in (("lake", lake_target), ("spark", "spark" in engines),
+                                         ("spark_cluster", "spark_cluster" in engines))
+                  if wanted}
+        result = _bench_runs(sf, days, seed, change_scale, memory_limit, threads, tests,
+                             lake_target, engines, workers, generated, generation, work, landing,
+                             ours, others, log)
+    from lakehouse.bench.report import write_report
+
+    write_report(result, out)
+    log(f"bench: report in {out}")
+    return result
+
+
+@contextlib.contextmanager
+def _cluster(directory: Path, workers: int, memory_limit: str, log) -> Iterator[int]:
+    """A Spark cluster of `workers` one-core workers for the bench, on the default ports (its
+    UIs where `lakehouse cluster` puts them), sharing `memory_limit` as the Spark session's
+    driver has it whole; stopped after the bench. Yields its Thrift server's port."""
+    from lakehouse.build import cluster
+
+    gigabytes = int("".join(c for c in memory_limit if c.isdigit()) or 8)
+    started = cluster.start(directory, workers=workers,
+                            memory=f"{max(1, gigabytes // workers)}g", log=log)
+    try:
+        yield started.thrift_port
+    finally:
+        cluster.stop(directory, log=log)
+
+
+def _bench_runs(sf: float, days: int, seed: int, change_scale: float, memory_limit: str,
+                threads: int, tests: bool, lake_target: bool, engines: tuple[str, ...],
+                workers: int, generated: Path, generation: dict[str, Any], work: Path,
+                landing: Path, ours: Ours, others: dict[str, Ours], log) -> dict[str, Any]:
+    """Each day delivered and built by ours, the baseline and the other targets, measured."""
     for other in others.values():
-        other.work.mkdir()
+        other.work.mkdir(exist_ok=True)
     baseline_db = work / "baseline.duckdb"
     manifest = json.loads((generated / "manifest.json").read_text())
     lines_by_path = {f["path"]: f["lines"] for f in manifest["files"]}
@@ -421,11 +472,12 @@ def bench(sf: float, days: int, seed: int = 42, data: Path = PROJECT_DIR / "data
         for target, other in others.items():
             if day in (0, days):
                 checks[f"run {day}: {target}"] = _in_child(compare_gold, other.db, ours.db)
-    result = {
+    return {
         "params": {"sf": sf, "days": days, "seed": seed, "change_scale": change_scale,
                    "memory_limit": memory_limit,
                    "threads": threads, "tests": tests, "lake_target": lake_target,
-                   "engine": engine},
+                   "engine": list(engines),
+                   **({"cluster_workers": workers} if "spark_cluster" in engines else {})},
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "generation": generation,
@@ -436,8 +488,3 @@ def bench(sf: float, days: int, seed: int = 42, data: Path = PROJECT_DIR / "data
             for check in checks.values() for t in check.values()),
         "gold_checks": checks,
     }
-    from lakehouse.bench.report import write_report
-
-    write_report(result, out)
-    log(f"bench: report in {out}")
-    return result

@@ -10,7 +10,8 @@ from typing import Any
 
 LAYERS = ("bronze", "silver", "gold")
 # the sides that ran the project on another dbt target, and their report titles
-OTHER_TARGETS = {"lake": "The lake target (DuckLake)", "spark": "The spark target (local Spark)"}
+OTHER_TARGETS = {"lake": "The lake target (DuckLake)", "spark": "The spark target (local Spark)",
+                 "spark_cluster": "The spark_cluster target (a Spark cluster over Thrift)"}
 GIB = 1024**3
 UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
@@ -95,6 +96,12 @@ def slowest_models(run: dict[str, Any], top: int = 8) -> list[tuple[str, float, 
     return out
 
 
+def _engines(params: dict[str, Any]) -> list[str]:
+    """The engines a bench ran (one name in reports made before several could run)."""
+    engine = params.get("engine", "duckdb")
+    return [engine] if isinstance(engine, str) else engine
+
+
 def _gib(n: float | None) -> str:
     return "-" if not n else f"{n / GIB:.2f} GiB"
 
@@ -106,9 +113,14 @@ def _other_target(result: dict[str, Any], target: str, title: str) -> list[str]:
         f"## {title} against the DuckDB file",
         "",
         f"The same project on the `{target}` target (one dbt thread: see the README), run right "
-        "after ours on the same landing zone; net seconds and dbt overhead as above (on Spark "
-        "the overhead includes starting the JVM and its Spark session, in each of the three "
-        "dbt processes). Its gold, compared with ours after the full build and the last run: "
+        "after ours on the same landing zone; net seconds and dbt overhead as above ("
+        + {"spark": "the overhead includes starting the JVM and its Spark session, in each of "
+                    "the three dbt processes",
+           "spark_cluster": f"a cluster of {result['params'].get('cluster_workers')} one-core "
+                            "workers and the Thrift server, started before the runs; the "
+                            "overhead includes opening Thrift sessions; peak memory is dbt's "
+                            "process, not the cluster's JVMs"}.get(target, "one DuckDB process")
+        + "). Its gold, compared with ours after the full build and the last run: "
         + ("**identical**." if all(
             not (t["only_ours"] or t["only_baseline"])
             for name, check in result["gold_checks"].items() if name.endswith(f": {target}")
@@ -154,7 +166,8 @@ def _markdown(result: dict[str, Any], t: dict[str, Any]) -> str:
         + f"--memory-limit {p['memory_limit']} --threads {p['threads']}"
         + ("" if p["tests"] else " --no-tests")
         + (" --lake-target" if p.get("lake_target") else "")
-        + (f" --engine {p['engine']}" if p.get("engine", "duckdb") != "duckdb" else "") + "`",
+        + "".join(f" --engine {e}" for e in _engines(p) if e != "duckdb")
+        + (f" --workers {p['cluster_workers']}" if p.get("cluster_workers") else "") + "`",
         "",
         f"Data generation (timed apart): {g['seconds']:.1f} s, peak memory "
         f"{_gib(g['peak_rss_bytes'])}"

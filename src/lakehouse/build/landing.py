@@ -39,9 +39,11 @@ def feeds() -> dict[str, tuple[str, ...]]:
 
 def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,
               database: str | None = None) -> bool:
-    """Whether `schema.table` exists (in `database`, else in any attached database)."""
-    found = con.execute("select count(*) from duckdb_tables() where schema_name = ? "
-                        "and table_name = ? and database_name = coalesce(?, database_name)",
+    """Whether `schema.table` exists (in `database`, else in any attached database), as a
+    table or a view (a Spark warehouse's tables are views over their files)."""
+    found = con.execute("select count(*) from information_schema.tables where "
+                        "table_schema = ? and table_name = ? "
+                        "and table_catalog = coalesce(?, table_catalog)",
                         [schema, table, database]).fetchone()
     return bool(found and found[0])
 
@@ -84,10 +86,12 @@ def pending_files(landing: Path, db: Path) -> dict[str, list[str]]:
 def external_rows_pending(db: Path, external_db: Path | None) -> bool:
     """Whether the attached external database (LAKEHOUSE_EXTERNAL_DB) has rows newer than the
     newest bronze.ext_loyalty_members has read (its watermark, `updated_at`)."""
-    from lakehouse.warehouse import external_attach_sql
+    from lakehouse.warehouse import external_attach_sql, is_spark
 
     attach_crm = external_attach_sql(str(external_db) if external_db else None)
-    if attach_crm is None:
+    # Spark reads no external database here (its JDBC driver cannot be fetched): nothing for
+    # it to take, whatever the database holds
+    if attach_crm is None or is_spark(db):
         return False
     con = duckdb.connect()
     try:

@@ -106,10 +106,10 @@ def _table_key(node: dict[str, Any]) -> str:
 
 
 def build(manifest: dict[str, Any], schema: dict[str, Any],
-          previous: Lineage | None = None) -> Lineage:
-    """The column lineage of the manifest's models over the warehouse's catalog (`schema`);
-    the trace of a table whose inputs `previous` traced already (the same digest) is taken from
-    it."""
+          previous: Lineage | None = None, dialect: str = "duckdb") -> Lineage:
+    """The column lineage of the manifest's models over the warehouse's catalog (`schema`),
+    their compiled SQL read in sqlglot's `dialect`; the trace of a table whose inputs
+    `previous` traced already (the same digest) is taken from it."""
     result = Lineage()
     nodes = {**manifest["nodes"], **manifest["sources"]}
     relations: dict[tuple[str, ...], str] = {}
@@ -173,7 +173,7 @@ def build(manifest: dict[str, Any], schema: dict[str, Any],
             # (trim_selects: sqlglot would copy each scope's select once per column, for node
             # labels this trace does not read: five sixths of its time)
             traced = sqlglot_lineage(None, node.get("compiled_code") or "", schema=schema,
-                                     dialect="duckdb", trim_selects=False)
+                                     dialect=dialect, trim_selects=False)
             for column in columns:
                 inputs = []
                 for leaf in (traced[column].walk() if column in traced else []):

@@ -263,6 +263,9 @@ def changed_sources(pending: dict[str, list[str]], external: bool,
             + (["source:crm.loyalty_members+"] if external else []))
 
 
+# the catalog of a Spark warehouse's tables (Spark's session catalog)
+SPARK_CATALOG = "spark_catalog"
+
 # the dbt tag of the models that score with the registered MLflow model's champion
 SCORING_TAG = "ml_scoring"
 
@@ -297,11 +300,16 @@ def column_lineage(db: Path, target: Path) -> Lineage:
     from lakehouse.build.lineage import ARTIFACT, build, read, warehouse_schema, write
 
     manifest = json.loads((target / "manifest.json").read_text())
+    adapter = manifest["metadata"].get("adapter_type") or "duckdb"
+    if adapter == "spark":  # names are schema.table: in Spark's one catalog
+        for node in (*manifest["nodes"].values(), *manifest["sources"].values()):
+            node["database"] = node.get("database") or SPARK_CATALOG
     database = next((n["database"] for n in manifest["nodes"].values()
                      if n["resource_type"] == "model"), db.stem)
     previous = None
     with contextlib.suppress(OSError, ValueError, KeyError):  # none, or not one we can read
         previous = read(target) if (target / ARTIFACT).exists() else None
-    result = build(manifest, warehouse_schema(db, database), previous)
+    result = build(manifest, warehouse_schema(db, database), previous,
+                   dialect="spark" if adapter == "spark" else "duckdb")
     write(result, target)
     return result

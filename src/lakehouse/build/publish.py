@@ -111,8 +111,8 @@ left join quarantined
 def _quarantined_sql(con: duckdb.DuckDBPyConnection) -> str:
     """Rows quarantined per model, dbt invocation and expectation, over every quarantine table."""
     tables = [r[0] for r in con.execute(
-        "select table_name from duckdb_tables() where database_name = 'warehouse' "
-        "and schema_name = 'silver' and table_name like 'quarantine\\_%' escape '\\'").fetchall()]
+        "select table_name from information_schema.tables where table_catalog = 'warehouse' "
+        "and table_schema = 'silver' and table_name like 'quarantine\\_%' escape '\\'").fetchall()]
     parts = [f"select '{t.removeprefix('quarantine_')}' as model_name, run_id, "
              f"expectation_name, count(*) as rows from (select _run_id as run_id, "
              f"unnest(_failed_expectations) as expectation_name "
@@ -162,8 +162,8 @@ def publish(warehouse: Path, serving: Path, manifest_path: Path, run_id: str | N
     try:
         attach(con, warehouse, "warehouse", read_only=True)
         tables = [r[0] for r in con.execute(
-            "select table_name from duckdb_tables() where database_name = 'warehouse' "
-            "and schema_name = 'gold' order by 1").fetchall()]
+            "select table_name from information_schema.tables where table_catalog = 'warehouse' "
+            "and table_schema = 'gold' order by 1").fetchall()]
         con.execute("create schema gold")
         comments: dict[str, dict[str, str]] = {}
         for table in tables:
@@ -179,8 +179,9 @@ def publish(warehouse: Path, serving: Path, manifest_path: Path, run_id: str | N
         con.execute("create schema governance")
         con.execute("create table governance.column_masks (table_name varchar, "
                     "column_name varchar, policy varchar)")
-        con.executemany("insert into governance.column_masks values (?, ?, ?)",
-                        [(t, c, p) for (t, c), p in sorted(masks.items())])
+        if masks:  # (executemany refuses no rows)
+            con.executemany("insert into governance.column_masks values (?, ?, ?)",
+                            [(t, c, p) for (t, c), p in sorted(masks.items())])
         con.execute("create schema ops")
         for name, sql in {
             "run_history": "select * from warehouse.ops.run_history",

@@ -21,7 +21,7 @@ import duckdb
 from lakehouse.build.landing import has_table
 from lakehouse.dbt import DbtResult, is_failure
 from lakehouse.errors import UserError
-from lakehouse.warehouse import connect, is_lake
+from lakehouse.warehouse import connect, is_lake, is_spark, spark_tables
 
 DDL = """
 create schema if not exists ops;
@@ -156,12 +156,15 @@ class RunRecorder:
                 # dbt-duckdb reports rows affected for seeds, not for models: record the
                 # model's row count after the run instead (`rows_after`)
                 relation = model.pop("relation", None)
-                if relation and relation.count(".") == 2:  # "database"."schema"."table"
-                    model["layer"] = relation.split(".")[1].strip('"`')
-                if relation and model["node"].startswith(("model.", "snapshot.")):
+                # "database"."schema"."table" (DuckDB), `schema`.`table` (Spark)
+                parts = [part.strip('"`') for part in (relation or "").split(".")]
+                if len(parts) >= 2:
+                    model["layer"] = parts[-2]
+                if len(parts) >= 2 and model["node"].startswith(("model.", "snapshot.")):
                     with contextlib.suppress(duckdb.Error):
                         model["rows_after"] = con.execute(
-                            f"select count(*) from {relation}").fetchone()[0]  # type: ignore[index]
+                            f'select count(*) from "{parts[-2]}"."{parts[-1]}"'
+                        ).fetchone()[0]  # type: ignore[index]
             con.execute("insert into ops.run_history (run_id, started_at, ended_at, status, "
                         "dbt_invocations, files_ingested, models_ok, models_failed, models, "
                         "published, failure, project_hash, ml_champion, ml_challenger, "
@@ -178,7 +181,7 @@ class RunRecorder:
                 con.executemany("insert into ops.table_storage values "
                                 "(?, now()::timestamp, ?, ?, ?, ?)",
                                 [(self.run_id, *table) for table in
-                                 table_storage(con, is_lake(self.db))])
+                                 table_storage(con, self.db)])
         finally:
             con.close()
             self.release()  # the run is recorded: its input is no longer in flight
@@ -188,15 +191,21 @@ class RunRecorder:
         self._lock.close()
 
 
-def table_storage(con: duckdb.DuckDBPyConnection, lake: bool) -> list[tuple[str, str, int, int]]:
+def table_storage(con: duckdb.DuckDBPyConnection, db: Path) -> list[tuple[str, str, int, int]]:
     """Each table of the layers (`STORED_SCHEMAS`): schema, name, rows and bytes on disk. In a
     DuckDB file, the blocks that hold the table's data (a block holds one table's); in a
     DuckLake, the size of its live data and delete files (older versions' files, kept for time
-    travel until `vacuum`, are not counted)."""
+    travel until `vacuum`, are not counted); in a Spark warehouse, its folder's files."""
+    if is_spark(db):
+        return [(schema, table,
+                 con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0],  # type: ignore[index]
+                 sum(f.stat().st_size for f in (db / "warehouse" / f"{schema}.db" / table).rglob("*")
+                     if f.is_file()))
+                for schema in STORED_SCHEMAS for table in spark_tables(db, schema)]
     tables = con.execute("select schema_name, table_name from duckdb_tables() "
                          "where database_name = current_database() and list_contains(?, "
                          "schema_name) order by all", [list(STORED_SCHEMAS)]).fetchall()
-    if lake:
+    if is_lake(db):
         catalog = con.execute("select current_database()").fetchone()[0]  # type: ignore[index]
         sizes = dict(((schema, table), size) for schema, table, size in con.execute(
             f"select s.schema_name, t.table_name, t.file_size_bytes + t.delete_file_size_bytes "
@@ -209,7 +218,7 @@ def table_storage(con: duckdb.DuckDBPyConnection, lake: bool) -> list[tuple[str,
     found = []
     for schema, table in tables:
         rows = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]  # type: ignore[index]
-        size = (sizes.get((schema, table), 0) if lake else block * con.execute(
+        size = (sizes.get((schema, table), 0) if is_lake(db) else block * con.execute(
             "select count(distinct block_id) from pragma_storage_info(?) where block_id >= 0",
             [f'"{schema}"."{table}"']).fetchone()[0])  # type: ignore[index]
         found.append((schema, table, rows, size))
