@@ -101,6 +101,10 @@ class Settings:
                 raise ConfigError(f"LAKEHOUSE_DB={db}: the `{target()}` target "
                                   "(LAKEHOUSE_TARGET) needs a directory (Spark's warehouse), "
                                   "not a DuckDB file or DuckLake catalog")
+        elif db.is_dir():
+            raise ConfigError(f"LAKEHOUSE_DB={db}: a directory is a Spark warehouse "
+                              "(LAKEHOUSE_TARGET=spark or spark_cluster); the "
+                              f"`{target()}` target needs a file")
         elif (target() == "lake") != is_lake(db):
             raise ConfigError(
                 f"LAKEHOUSE_DB={db}: the `{target()}` target (LAKEHOUSE_TARGET) needs "

@@ -41,18 +41,21 @@ def test_missing_path_is_one_line_error(tmp_path: Path, variable: str, command: 
     ("lake", "warehouse.duckdb", ["run", "--no-docs"]),
     ("dev", "warehouse.ducklake", ["run", "--no-docs"]),
     ("spark_cluster", "warehouse.ducklake", ["run", "--no-docs"]),
+    ("dev", "warehouse.spark/", ["run", "--no-docs"]),
     ("warehouse", "warehouse.duckdb", ["history"]),
     ("dev", "warehouse.duckdb", ["history", "--table", "gold.fct_orders"]),
 ])
 def test_target_and_warehouse_must_agree(tmp_path: Path, target: str, db: str,
                                          command: list[str]) -> None:
-    # a DuckLake catalog for the lake target only, the lake's commands on the lake only: one
-    # line on stderr saying which, and nothing created
+    # a DuckLake catalog for the lake target only, a directory for the Spark targets only, the
+    # lake's commands on the lake only: one line on stderr saying which, and nothing created
     (tmp_path / "landing").mkdir()
     env = {**os.environ, "LAKEHOUSE_TARGET": target, "LAKEHOUSE_DB": str(tmp_path / db),
            "LAKEHOUSE_LANDING": str(tmp_path / "landing")}
     if command[0] == "history":  # a warehouse to read, so that the error is about the target
         (tmp_path / db).touch()
+    if db.endswith("/"):  # a Spark warehouse (a directory) for a target that needs a file
+        (tmp_path / db).mkdir()
     result = subprocess.run([str(LAKEHOUSE), *command], env=env, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode != 0
@@ -61,7 +64,10 @@ def test_target_and_warehouse_must_agree(tmp_path: Path, target: str, db: str,
     assert ("LAKEHOUSE_TARGET" in lines[0] or "lake" in lines[0]), lines
     assert "Traceback" not in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        {"landing", db} if command[0] == "history" else {"landing"})
+        {"landing", db.rstrip("/")} if command[0] == "history" or db.endswith("/")
+        else {"landing"})
+    if db.endswith("/"):
+        assert list((tmp_path / db).iterdir()) == []
 
 
 def test_the_mlflow_store_is_beside_the_warehouse_unless_set(tmp_path: Path,
