@@ -27,10 +27,12 @@ event_time as (
 judged_carts as (
     select
         carts.*,
-        {{ dbt.dateadd('minute', within_minutes, 'carts.event_at') }} as abandoned_at
+        -- an ANSI interval, not dbt.dateadd: dbt-spark's goes through unix seconds and drops
+        -- the event's milliseconds
+        carts.event_at + interval '{{ within_minutes }}' minute as abandoned_at
     from carts
     cross join event_time
-    where {{ dbt.dateadd('minute', within_minutes, 'carts.event_at') }} <= event_time.watermark
+    where carts.event_at + interval '{{ within_minutes }}' minute <= event_time.watermark
 ),
 
 checked_out as (
