@@ -42,6 +42,7 @@ import math
 import multiprocessing
 import os
 import platform
+import re
 import shutil
 import sys
 import time
@@ -354,9 +355,11 @@ def _cluster(directory: Path, workers: int, memory_limit: str, log) -> Iterator[
     driver has it whole; stopped after the bench. Yields its Thrift server's port."""
     from lakehouse.build import cluster
 
-    gigabytes = int("".join(c for c in memory_limit if c.isdigit()) or 8)
+    number, unit = re.fullmatch(r"\s*([\d.]+)\s*([KMGT]?)i?B?\s*", memory_limit,
+                                re.IGNORECASE).groups()  # type: ignore[union-attr]
+    megabytes = float(number) * 1024 ** ("KMGT".index(unit.upper() or "M") - 1)
     started = cluster.start(directory, workers=workers,
-                            memory=f"{max(1, gigabytes // workers)}g", log=log)
+                            memory=f"{max(512, int(megabytes // workers))}m", log=log)
     try:
         yield started.thrift_port
     finally:
