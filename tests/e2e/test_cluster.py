@@ -14,15 +14,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+from browser import free_port
 from warehouse import LAKEHOUSE
 
 from lakehouse.config import PROJECT_DIR
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def cluster(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -29,7 +29,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,6 +36,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from browser import free_port
 from oracles import ENTITIES, QUERIES, report_mismatches, truth_differences
 from warehouse import Served, Warehouse
 
@@ -76,11 +76,6 @@ SPARK_INCREMENT = (*SPARK_BUILD, "--select", "path:models/bronze", "path:models/
 # which of Spark's modes the proofs run on (see the module's docstring)
 MODE = os.environ.get("LAKEHOUSE_SPARK_MODE") or "session"
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class SparkWarehouse(Served):
