@@ -10,13 +10,21 @@
     the deciles of the version's predictions on its training rows (logged by `lakehouse train`
     with the model). Per version, variant and prediction date (the line's order date), and over
     all its predictions (`prediction_date` null). Below 0.1 is usually read as no shift, above
-    0.25 as a major one.
+    0.25 as a major one. The population is the lines the version was asked about, each counted
+    once (its first prediction, as in ml_prediction_outcomes), so a line looked up again and
+    again weighs as one line; a record without a key counts as itself.
 #}
 
 with
 
 predictions as (
     select * from {{ ref('ml_inference_log') }}
+    qualify
+        order_id is null
+        or row_number() over (
+            partition by model_name, model_version, variant, order_id, line_number
+            order by requested_at, request_id, record_index
+        ) = 1
 ),
 
 versions as (
