@@ -29,7 +29,7 @@ predictions as (
 
 versions as (
     select * from {{ ref('ml_model_versions') }}
-    where train_orders_through is not null
+    where train_commits_through is not null
 ),
 
 features as (
@@ -37,7 +37,7 @@ features as (
 ),
 
 training_rows as (
-    -- what each version was trained on: the labelled lines ordered by its training cutoff
+    -- what each version was trained on: the labelled lines committed by its training cutoff
     select
         versions.model_name,
         versions.model_version,
@@ -45,7 +45,7 @@ training_rows as (
     from versions
     inner join features
         on
-            versions.train_orders_through >= features.predicted_at
+            versions.train_commits_through >= features.commit_date
             and features.is_label_final
             and features.is_late_delivery is not null
 ),

@@ -3,8 +3,12 @@
 {#
     Point in time: a line's prediction time is its order date, and every feature is what was
     known then. The supplier's delivery record counts only deliveries received strictly before
-    the order date (a delivery is known from its receipt date on); the label is known only
-    once the line is received by the data's as-of date.
+    the order date (a delivery is known from its receipt date on). The label is known as soon
+    as it is decided: when the line is received (late if after its commit date), or when its
+    commit date has passed without a receipt (late, whenever it arrives). A line's label is
+    final once its commit date is past: which lines those are depends on the commit date, known
+    when the order is placed, not on the outcome, so training on them is not tilted towards
+    lines that happened to arrive early.
 #}
 
 with
@@ -84,9 +88,8 @@ features as (
         -- time
         lines.order_date as predicted_at,
         lines.as_of_date,
-        -- (dbt-duckdb's datediff renders long: the line is longer compiled than written)
-        {{ dbt.datediff('lines.order_date', 'lines.as_of_date', 'day') }}  -- noqa: LT05
-        >= {{ var('ml_label_horizon_days') }} as is_label_final,
+        lines.commit_date,
+        lines.commit_date < lines.as_of_date as is_label_final,
         -- features: known when the order is placed
         cast(
             {{ dbt.datediff('lines.order_date', 'lines.commit_date', 'day') }}  -- noqa: LT05
@@ -102,11 +105,13 @@ features as (
         supplier_record.supplier_prior_deliveries,
         cast(supplier_record.supplier_prior_late_deliveries as double)
         / nullif(supplier_record.supplier_prior_deliveries, 0) as supplier_prior_late_rate,
-        -- label: known once the line is received
+        -- label: known once the line is received, or once its commit date has passed
         case when lines.receipt_date <= lines.as_of_date then lines.receipt_date end
             as received_date,
-        case when lines.receipt_date <= lines.as_of_date then lines.is_late_delivery end
-            as is_late_delivery
+        case
+            when lines.receipt_date <= lines.as_of_date then lines.is_late_delivery
+            when lines.commit_date < lines.as_of_date then true
+        end as is_late_delivery
     from lines
     inner join supplier_record
         on

@@ -14,7 +14,7 @@ from lakehouse.ml.training import sqlite_store
 COLUMNS = {
     "model_name": "string", "model_version": "int64", "aliases": "string",
     "is_champion": "bool", "registered_at": "datetime64[us]", "mlflow_run_id": "string",
-    "input_run_id": "string", "train_orders_through": "datetime64[us]", "train_rows": "Int64",
+    "input_run_id": "string", "train_commits_through": "datetime64[us]", "train_rows": "Int64",
     "validation_rows": "Int64", "train_base_rate": "float64", "val_auc": "float64",
     "val_log_loss": "float64", "val_brier": "float64", "promotion_decision": "string",
     "prediction_reference": "string",
@@ -42,7 +42,7 @@ def model(dbt, session):
         run = client.get_run(version.run_id) if version.run_id else None
         params = run.data.params if run else {}
         metrics = run.data.metrics if run else {}
-        through = version.tags.get("train_orders_through") or params.get("train_orders_through")
+        through = version.tags.get("train_commits_through") or params.get("train_commits_through")
         reference = version.tags.get("prediction_reference")
         rows.append({
             "model_name": name,
@@ -53,7 +53,7 @@ def model(dbt, session):
                                                        dt.UTC).replace(tzinfo=None),
             "mlflow_run_id": version.run_id,
             "input_run_id": version.tags.get("input_run_id"),
-            "train_orders_through": dt.datetime.fromisoformat(through) if through else None,
+            "train_commits_through": dt.datetime.fromisoformat(through) if through else None,
             "train_rows": int(params["train_rows"]) if "train_rows" in params else None,
             "validation_rows": (int(params["validation_rows"]) if "validation_rows" in params
                                 else None),

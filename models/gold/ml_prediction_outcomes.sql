@@ -2,7 +2,7 @@
 
 {#
     One row per model version, variant and order line it predicted: its first prediction of the
-    line and the line's label once received (null before). The rows the monitoring measures.
+    line and the line's label once decided (null before). The rows the monitoring measures.
 #}
 
 with
@@ -36,6 +36,11 @@ outcomes as (
         first_predictions.requested_at,
         first_predictions.prediction,
         features.received_date,
+        -- the day the label was decided: received, or the day after the commit date passed
+        case
+            when features.received_date is not null then features.received_date
+            when features.is_late_delivery then cast(features.commit_date + 1 as date)
+        end as label_date,
         features.is_late_delivery
     from first_predictions
     left join features

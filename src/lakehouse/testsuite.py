@@ -12,7 +12,9 @@ The full suite (the README's test command, CI) runs the three tiers in one pytes
 worker per core and one more. `--fast`, the inner loop (under 4 minutes here), runs the lint
 steps, one end-to-end `lakehouse run` of a small generated data set (its data tests) and dbt's
 unit tests on what it built, then the unit and integration tiers. `--spark-mode MODE` runs the
-Spark proofs alone on one of Spark's modes (`cluster`: on a cluster, on demand).
+Spark proofs alone on one of Spark's modes (`cluster`: on a cluster, on demand); `--ml-drift`
+the model's loop on a drifting world (tests/e2e/test_ml_drift.py, on demand: longer than the
+suite's budget allows).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from lakehouse.errors import PipelineError
 SQL_DIRS = ("models", "tests", "analyses", "snapshots")
 FAST_TIERS = ("tests/unit", "tests/integration")
 SPARK_PROOFS = "tests/e2e/test_spark.py"
+ML_DRIFT = "tests/e2e/test_ml_drift.py"
 
 
 def run_spark_proofs(mode: str, pytest_args: Sequence[str] = (),
@@ -44,6 +47,16 @@ def run_spark_proofs(mode: str, pytest_args: Sequence[str] = (),
     return subprocess.call([str(Path(sys.executable).parent / "pytest"), SPARK_PROOFS,
                             *pytest_args], cwd=PROJECT_DIR,
                            env={**os.environ, "LAKEHOUSE_SPARK_MODE": mode})
+
+
+def run_ml_drift(pytest_args: Sequence[str] = (),
+                 log: Callable[[str], None] = log_line) -> int:
+    """The model's loop on a drifting world (tests/e2e/test_ml_drift.py), which the suite
+    skips: alert, retraining, challenger, promotion on the labels, over four simulated weeks."""
+    log("test step: the model's loop on a drifting world")
+    return subprocess.call([str(Path(sys.executable).parent / "pytest"), ML_DRIFT,
+                            *pytest_args], cwd=PROJECT_DIR,
+                           env={**os.environ, "LAKEHOUSE_ML_DRIFT": "1"})
 
 
 def run_tests(pytest_args: Sequence[str] = (), fast: bool = False,
@@ -113,6 +126,8 @@ def cmd_test(args: argparse.Namespace) -> int:
     failing step."""
     if args.spark_mode:
         return run_spark_proofs(args.spark_mode, args.pytest_args)
+    if args.ml_drift:
+        return run_ml_drift(args.pytest_args)
     return run_tests(args.pytest_args, fast=args.fast)
 
 
@@ -128,6 +143,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="only the Spark proofs, on this mode: the full suite runs them on the "
                         "session; `cluster` starts a Spark cluster (master, two workers, "
                         "Thrift server) for them, the spark_cluster target")
+    p.add_argument("--ml-drift", action="store_true",
+                   help="only the model's loop on a drifting world (on demand, about a quarter "
+                        "of an hour): a slower ship mode pages, the retrained model is promoted "
+                        "on the labels")
     p.add_argument("pytest_args", nargs="*",
                    help="arguments passed to pytest, after `--` (e.g. -- -k bronze -x)")
     p.set_defaults(func=cmd_test)

@@ -205,7 +205,7 @@ def test_a_new_challenger_alone_builds_only_the_scoring(scenario: Scenario) -> N
     assert (status, built) == ("success", {f"model.lakehouse.{m}" for m in (
         "pred_late_delivery", "pred_late_delivery_challenger", "ml_inference_log",
         "ml_model_versions", "ml_prediction_outcomes", "ml_model_performance",
-        "ml_model_calibration", "ml_feature_drift")})
+        "ml_model_calibration", "ml_model_slices", "ml_feature_drift")})
 
 
 def test_lakehouse_run_scores_the_open_lines_with_the_champion_deterministically(
@@ -457,7 +457,7 @@ def test_every_request_is_logged_once_and_monitored_against_the_labels(
     """The endpoint killed (SIGKILL) under a load of lookups: every request it answered is in
     bronze and in the inference table, once; the next run (which brings the rest of the days,
     so labels arrive) puts them beside batch scoring's rows, and the monitoring's metrics equal
-    scikit-learn's and a plain PSI on the same predictions and received lines; without drift,
+    scikit-learn's and a plain PSI on the same predictions and decided labels; without drift,
     the ML alerts stay quiet."""
     import numpy as np
     from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
@@ -549,11 +549,15 @@ def test_every_request_is_logged_once_and_monitored_against_the_labels(
                       "where scored_by = 'batch'")) == {
         (1, "champion"), (champion, "challenger"), (champion, "champion")}
 
-    # the monitoring, against scikit-learn on the same predictions and received lines
+    # the monitoring, against scikit-learn on the same predictions and decided labels: a line
+    # received by the as-of date (late if after its commit date), or past its commit date
+    # without a receipt (late)
     as_of = wh.one("select max(order_date) from silver.orders")
-    received = {(o, n): receipt > commit for o, n, commit, receipt in wh.sql(
-        "select order_id, line_number, commit_date, receipt_date from silver.order_lines "
-        f"where receipt_date <= date '{as_of}'")}
+    received = {(o, n): receipt is None or receipt > commit for o, n, commit, receipt in wh.sql(
+        "select order_id, line_number, commit_date, "
+        f"case when receipt_date <= date '{as_of}' then receipt_date end "
+        "from silver.order_lines "
+        f"where receipt_date <= date '{as_of}' or commit_date < date '{as_of}'")}
     firsts = first_predictions(wh)
     measured = {(v, variant): row for v, variant, *row in wh.sql(
         "select model_version, variant, predictions, labelled, late, log_loss, brier_score, "
@@ -571,15 +575,15 @@ def test_every_request_is_logged_once_and_monitored_against_the_labels(
         assert brier == pytest.approx(brier_score_loss(y, p), rel=1e-9)
         assert auc == pytest.approx(roc_auc_score(y, p), rel=1e-9)
         checked += 1
-    # the constant champion and the challenger, on the same received lines
+    # the constant champion and the challenger, on the same labelled lines
     assert checked >= 2 and measured[(1, "champion")][1] == measured[
         (champion, "challenger")][1] >= 100, measured
 
     # drift of a numeric feature, a category and the prediction, for the champion overall
     tags = client.get_model_version(ml.model_name(), str(champion)).tags
     training = wh.sql(f"select days_to_commit, ship_mode from gold.ml_late_delivery_features "
-                      f"where is_label_final and is_late_delivery is not null and predicted_at "
-                      f"<= date '{tags['train_orders_through']}'")
+                      f"where is_label_final and is_late_delivery is not null and commit_date "
+                      f"<= date '{tags['train_commits_through']}'")
     # each line once, at its first prediction (the endpoint was asked about the same lines again
     # and again under load: they must not outweigh the population), and each keyless record
     logged = wh.sql(f"select order_id, line_number, days_to_commit, ship_mode, prediction "
@@ -643,7 +647,12 @@ def test_the_monitoring_page_shows_the_champion_on_its_labels(
     shown = overall[overall["variant"] == "champion"].set_index("model_version")["labelled"]
     assert shown.to_dict() == labelled and labelled[1] >= 100
     assert {"Calibration by decile", "Drift against the training rows (PSI)",
+            "Slices (the champion, labels of the last four weeks)",
             "The serving endpoint's traffic"} <= {s.value for s in app.subheader}
+    slices = next(f.value for f in app.dataframe if "slice_value" in f.value.columns)
+    assert len(slices) == scenario.wh.served(
+        "select count(*) from gold.ml_model_slices where variant = 'champion' and "
+        f"label_window = 'recent' and model_version = {champion}")[0][0]
     traffic = next(f.value for f in app.dataframe if "latency_p50_ms" in f.value.columns)
     assert traffic["requests"].sum() > 0
 

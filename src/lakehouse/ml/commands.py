@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from lakehouse.config import Settings
+from lakehouse.ml.training import HALF_LIFE_DAYS, VALIDATION_DAYS
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -12,7 +13,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from lakehouse.ml.training import train, trained_json
 
     result = train(Settings.from_env(), validation_days=args.validation_days,
-                   regularization=args.regularization)
+                   regularization=args.regularization, half_life_days=args.half_life_days)
     if args.json:
         print(trained_json(result))
     return 0
@@ -50,8 +51,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "champion moves on realized performance only (`lakehouse promote`). The "
                        "next `lakehouse run` scores with both (gold.pred_late_delivery, "
                        "gold.pred_late_delivery_challenger).")
-    p.add_argument("--validation-days", type=int, default=365, metavar="N",
-                   help="validate on the last N days of orders with final labels (default 365)")
+    p.add_argument("--validation-days", type=int, default=VALIDATION_DAYS, metavar="N",
+                   help="validate on the lines with final labels committed in the last N days "
+                   f"(default {VALIDATION_DAYS})")
+    p.add_argument("--half-life-days", type=float, default=HALF_LIFE_DAYS, metavar="H",
+                   help="weight the training lines by recency: a line committed H days before "
+                   "the validation window counts half, 2H a quarter (default "
+                   f"{HALF_LIFE_DAYS:g}; 0: all lines alike)")
     p.add_argument("--regularization", type=float, default=1.0, metavar="C",
                    help="the logistic regression's inverse regularization strength (default 1)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -78,14 +84,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "(and every 10000 lines, and at exit; default 60)")
     p.set_defaults(func=cmd_serve_model)
     p = sub.add_parser("promote", help="move the champion to the challenger if it does better "
-                       "on the lines received since both scored them",
+                       "on the lines labelled since both scored them",
                        description="Apply the promotion gate (skill over the base rate, a lower "
                        "log loss than the champion's, an AUC at most 0.005 below) to the "
                        "`challenger` against the `champion` on the order lines both predicted "
-                       "(batch shadow scores, the endpoint's traffic) that have been received "
-                       "since, read from the published gold.ml_prediction_outcomes. On a pass "
+                       "(batch shadow scores, the endpoint's traffic) whose labels have been "
+                       "decided since, read from the published gold.ml_prediction_outcomes. On a pass "
                        "`champion` moves to the challenger; the decision is an MLflow run.")
     p.add_argument("--min-rows", type=int, default=100, metavar="N",
-                   help="decide only on at least N received lines (default 100)")
+                   help="decide only on at least N labelled lines (default 100)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_promote)

@@ -3,10 +3,11 @@ one validation split alone.
 
 Both versions score the same open order lines: the champion in `gold.pred_late_delivery`,
 the challenger beside it in `gold.pred_late_delivery_challenger` (shadow) and on its share of
-the endpoint's traffic. As the lines are received their labels arrive, and the promotion gate
+the endpoint's traffic. As the lines' labels are decided (received, or past the commit date
+unreceived), the promotion gate
 (`training.promotion`: skill over the base rate on a proper scoring rule, a lower log loss
 than the champion's, an AUC not more than 0.005 below) is applied to the two versions' first
-predictions of the same received lines, read from the published
+predictions of the same labelled lines, read from the published
 `gold.ml_prediction_outcomes`. The base rate is these lines' own share late (the best constant
 in hindsight: a stricter bar than the training share). Fewer than `min_rows` such lines: no
 decision yet. The decision, its figures and the rows it was made on are an MLflow run in the
@@ -43,7 +44,7 @@ class Promotion:
     model: str
     champion: int
     challenger: int
-    rows: int  # received lines both scored
+    rows: int  # labelled lines both scored
     promoted: bool
     decision: str
     metrics: dict[str, float]
@@ -52,7 +53,7 @@ class Promotion:
 
 def paired_outcomes(settings: Settings, name: str, champion: int,
                     challenger: int) -> tuple[list[float], list[float], list[bool], str]:
-    """The received lines both versions predicted (the champion as `champion`, the challenger
+    """The labelled lines both versions predicted (the champion as `champion`, the challenger
     as `challenger`), with each one's first prediction and the label, from the serving copy;
     and the published run they are read from."""
     path = settings.serving_dir / SERVING_DB
@@ -77,7 +78,7 @@ def paired_outcomes(settings: Settings, name: str, champion: int,
 def promote(settings: Settings, min_rows: int = MIN_ROWS,
             log: Callable[[str], None] = log_line) -> Promotion:
     """Apply the promotion gate to the challenger against the champion on the lines both
-    scored that have been received; move `champion` when it passes."""
+    scored whose labels are decided; move `champion` when it passes."""
     name, uri = model_name(), settings.tracking_uri
     champion, challenger = alias_version(uri, ALIAS, name), alias_version(uri, CHALLENGER, name)
     if champion is None or challenger is None:
@@ -87,11 +88,11 @@ def promote(settings: Settings, min_rows: int = MIN_ROWS,
     current, candidate, labels, run_id = paired_outcomes(settings, name, champion, challenger)
     metrics: dict[str, Any] = {"rows": len(labels)}
     if len(labels) < min_rows:
-        decision = (f"no decision yet: {len(labels)} received line(s) scored by both; the gate "
+        decision = (f"no decision yet: {len(labels)} labelled line(s) scored by both; the gate "
                     f"needs {min_rows} (`--min-rows`)")
         promoted = False
     elif len(set(labels)) < 2:
-        decision = f"no decision yet: the {len(labels)} received lines are all of one class"
+        decision = f"no decision yet: the {len(labels)} labelled lines are all of one class"
         promoted = False
     else:
         base_rate = sum(labels) / len(labels)
@@ -103,7 +104,7 @@ def promote(settings: Settings, min_rows: int = MIN_ROWS,
     import mlflow
 
     client = use_store(uri)
-    run_name = f"promote version {challenger} over {champion} on {len(labels)} received lines"
+    run_name = f"promote version {challenger} over {champion} on {len(labels)} labelled lines"
     mlflow.set_experiment(name)
     with mlflow.start_run(run_name=run_name) as run:
         mlflow.set_tags({"lakehouse.step": "promote", "lakehouse.input_run_id": run_id,
@@ -123,7 +124,7 @@ def promote(settings: Settings, min_rows: int = MIN_ROWS,
     verdict = (f"`{ALIAS}` now points at version {challenger}" if promoted else
                f"`{ALIAS}` stays at version {champion}")
     log(f"promote {name}: challenger version {challenger} against champion {champion} on "
-        f"{len(labels)} received line(s) both scored (published run {run_id}); {verdict}: "
+        f"{len(labels)} labelled line(s) both scored (published run {run_id}); {verdict}: "
         f"{decision}")
     return Promotion(name, champion, challenger, len(labels), promoted, decision,
                      {k: float(v) for k, v in metrics.items()}, run.info.run_id)

@@ -4,8 +4,10 @@ The model answers, when an order is placed: will this line arrive after the date
 the customer? Its features are `gold.ml_late_delivery_features` (one row per order line, each
 feature as known on the order date). Training reads them from the published serving copy, so
 it never waits on (or blocks) a run, and records that copy's run id as its input. The split is
-by time: the last `validation_days` of orders whose labels are final validate, the orders
-before them train. A logistic regression (scikit-learn) is logged to MLflow with its
+by time, on the commit date (the day a line's label is decided at the latest): the lines whose
+labels are final and whose commit dates fall in the last `validation_days` validate, the ones
+before them train, weighted by recency when `half_life_days` is given (a line committed that
+many days before the cutoff counts half). A logistic regression (scikit-learn) is logged to MLflow with its
 parameters, metrics, feature list and calibration table, registered as a new version of the
 model. The first version with skill gets the alias `champion`; after it, a version that passes
 the promotion gate (`promotion`) against the champion on this same validation set, and beats
@@ -47,7 +49,10 @@ CATEGORICAL = ("ship_mode", "ship_instructions", "order_priority")
 NUMERIC = ("days_to_commit", "quantity", "discount", "order_line_count", "part_size",
            "supplier_prior_deliveries", "supplier_prior_late_rate")
 FEATURES = CATEGORICAL + NUMERIC
+# the split and the weights (`lakehouse train --validation-days --half-life-days`; docs/ml.md,
+# "Drift you can reproduce", has the measurements behind them)
 VALIDATION_DAYS = 365
+HALF_LIFE_DAYS = 0.0
 # beyond scikit-learn's own, the types the model's skops file holds that skops does not trust
 # by default: the one-hot encoder's output dtype (a NumPy dtype, no code)
 TRUSTED_TYPES = ["numpy.dtype"]
@@ -136,7 +141,8 @@ def read_features(serving: Path) -> tuple[pd.DataFrame, str]:
         try:
             run_id = con.execute("select run_id from ops.published").fetchone()[0]  # type: ignore[index]
             frame = con.execute(
-                f"select order_id, line_number, predicted_at, {', '.join(FEATURES)}, {LABEL} "
+                f"select order_id, line_number, predicted_at, commit_date, "
+                f"{', '.join(FEATURES)}, {LABEL} "
                 f"from {FEATURES_TABLE} where is_label_final and {LABEL} is not null "
                 "order by order_id, line_number").df().astype({c: "float64" for c in NUMERIC})
         except duckdb.CatalogException as error:
@@ -147,18 +153,33 @@ def read_features(serving: Path) -> tuple[pd.DataFrame, str]:
 
 def split_by_time(frame: pd.DataFrame, validation_days: int) -> tuple[pd.DataFrame,
                                                                       pd.DataFrame, Any]:
-    """Orders of the last `validation_days` (of those with final labels) validate; the ones
-    before train. Returns (train, validation, the cutoff date)."""
+    """Lines with final labels committed in the last `validation_days` (up to the latest
+    commit date among them) validate; the ones committed before train. By commit date, not
+    order date: a line's label is decided by its commit date at the latest, so the newest
+    decided labels are the newest commit dates, and a short window still holds every kind of
+    line (by order date, the last 30 days would hold none: commit dates are 30-90 days after
+    the order). Returns (train, validation, the cutoff date)."""
     import pandas as pd
 
-    cutoff = frame["predicted_at"].max() - pd.Timedelta(days=validation_days)
-    train = frame[frame["predicted_at"] <= cutoff]
-    validation = frame[frame["predicted_at"] > cutoff]
+    cutoff = frame["commit_date"].max() - pd.Timedelta(days=validation_days)
+    train = frame[frame["commit_date"] <= cutoff]
+    validation = frame[frame["commit_date"] > cutoff]
     if len(train) == 0 or len(validation) == 0 or train[LABEL].nunique() < 2:
         raise UserError(f"not enough history to train: {len(train)} training and "
                         f"{len(validation)} validation rows with final labels "
-                        f"(validation: the last {validation_days} days)")
+                        f"(validation: the last {validation_days} days of commit dates)")
     return train, validation, cutoff
+
+
+def recency_weights(train: pd.DataFrame, cutoff: Any, half_life_days: float) -> Any:
+    """Each training line's weight: 1 at the cutoff, halved every `half_life_days` before it
+    (by commit date); None (all equal) for a half-life of 0. A world that changed (a ship mode
+    slower) is learnt from its recent lines instead of being outvoted by years of the old one;
+    the price is fewer lines' worth of evidence, so it is a setting, not the default."""
+    if not half_life_days:
+        return None
+    age = (cutoff - train["commit_date"]).dt.days.to_numpy()
+    return 0.5 ** (age / half_life_days)
 
 
 def new_model(regularization: float = 1.0) -> Pipeline:
@@ -260,7 +281,8 @@ class Trained:
 
 
 def train(settings: Settings, validation_days: int = VALIDATION_DAYS,
-          regularization: float = 1.0, log: Callable[[str], None] = log_line) -> Trained:
+          regularization: float = 1.0, half_life_days: float = HALF_LIFE_DAYS,
+          log: Callable[[str], None] = log_line) -> Trained:
     """Train on the serving copy's features, log to MLflow and register a new version: the
     `champion` when there is none yet and it has skill, else the `challenger` when it passes
     the gate against the champion on this validation set and beats the current challenger."""
@@ -270,9 +292,12 @@ def train(settings: Settings, validation_days: int = VALIDATION_DAYS,
 
     train_rows, validation, cutoff = split_by_time(frame, validation_days)
     name, uri = model_name(), settings.tracking_uri
-    log(f"training {name} on {len(train_rows)} order lines (orders up to {cutoff:%Y-%m-%d}), "
-        f"validating on {len(validation)} (published run {input_run_id})")
-    model = new_model(regularization).fit(train_rows[list(FEATURES)], train_rows[LABEL])
+    log(f"training {name} on {len(train_rows)} order lines (committed up to {cutoff:%Y-%m-%d}"
+        + (f", half-life {half_life_days:g} days" if half_life_days else "")
+        + f"), validating on {len(validation)} (published run {input_run_id})")
+    model = new_model(regularization).fit(
+        train_rows[list(FEATURES)], train_rows[LABEL],
+        classifier__sample_weight=recency_weights(train_rows, cutoff, half_life_days))
     probability = model.predict_proba(validation[list(FEATURES)])[:, 1]
     base_rate = float(train_rows[LABEL].mean())
     metrics = evaluate(probability, validation[LABEL], base_rate)
@@ -305,7 +330,7 @@ def train(settings: Settings, validation_days: int = VALIDATION_DAYS,
                     f"{metrics['val_log_loss']:.4f} is not below the challenger's (version "
                     f"{challenger}) {metrics['challenger_val_log_loss']:.4f}")
     elif challenged:
-        decision = (f"challenger: {decision}; the champion moves to it only on lines received "
+        decision = (f"challenger: {decision}; the champion moves to it only on lines labelled "
                     "after both scored them (`lakehouse promote`)")
     with mlflow.start_run(run_name=f"train on published run {input_run_id}") as run:
         mlflow.set_tags({"lakehouse.input_run_id": input_run_id,
@@ -314,7 +339,8 @@ def train(settings: Settings, validation_days: int = VALIDATION_DAYS,
         mlflow.log_params({
             "model": "LogisticRegression", "regularization_C": regularization,
             "features": ",".join(FEATURES), "validation_days": validation_days,
-            "train_orders_through": f"{cutoff:%Y-%m-%d}", "train_rows": len(train_rows),
+            "half_life_days": half_life_days,
+            "train_commits_through": f"{cutoff:%Y-%m-%d}", "train_rows": len(train_rows),
             "validation_rows": len(validation), "seed": SEED,
         })
         mlflow.log_metrics(metrics)
@@ -329,7 +355,7 @@ def train(settings: Settings, validation_days: int = VALIDATION_DAYS,
         reference = prediction_reference(model.predict_proba(train_rows[list(FEATURES)])[:, 1])
         for key, value in {"input_run_id": input_run_id,
                            "val_auc": f"{metrics['val_auc']:.4f}",
-                           "train_orders_through": f"{cutoff:%Y-%m-%d}",
+                           "train_commits_through": f"{cutoff:%Y-%m-%d}",
                            "prediction_reference": json.dumps(reference)}.items():
             client.set_model_version_tag(name, str(version), key, value)
         if promoted or challenged:

@@ -3,7 +3,7 @@
 The job `ml_retrain` trains the late-delivery model on the published gold (`lakehouse train`:
 a new version, the `challenger` if it passes the promotion gate against the champion on the
 validation rows), asks the gate on realized performance (`lakehouse promote`: the champion
-moves only if the challenger does better on the lines both scored that have been received),
+moves only if the challenger does better on the lines both scored whose labels are decided),
 and runs the monitoring notebook with the run's id and the champion's version as parameters,
 keeping the executed copy with the run (`<DAGSTER_HOME>/notebooks/<run id>/`; the step's output
 links it, and the UI shows it). Each step is an MLflow run as well (the training; the promotion
@@ -25,7 +25,7 @@ from lakehouse.config import Settings
 
 JOB = "ml_retrain"
 # the alerts whose triggering retrains
-ALERTS = ("model_performance_drop", "model_input_drift")
+ALERTS = ("model_performance_drop", "model_slice_miscalibrated", "model_input_drift")
 SENSOR_INTERVAL = 60
 
 
@@ -34,7 +34,7 @@ class RetrainConfig(dg.Config):
 
     validation_days: int = Field(default=365, description="validate on the last N days of "
                                  "orders with final labels")
-    min_rows: int = Field(default=100, description="promote only on at least N received "
+    min_rows: int = Field(default=100, description="promote only on at least N labelled "
                                                    "lines both versions scored")
 
 
@@ -56,7 +56,7 @@ def train_challenger(context: dg.OpExecutionContext, config: RetrainConfig) -> d
 
 
 @dg.op(description="`lakehouse promote`: the gate on the lines both versions scored that "
-       "have been received; the champion moves only on a pass.")
+       "have their labels; the champion moves only on a pass.")
 def promote_challenger(context: dg.OpExecutionContext, config: RetrainConfig,
                        trained: dict) -> dict:
     from dataclasses import asdict

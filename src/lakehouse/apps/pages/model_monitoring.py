@@ -62,11 +62,11 @@ try:
             c3.metric("AUC", "no labels yet")
             c4.metric("Log loss", "no labels yet")
 
-    st.subheader("Performance on the received lines, per version")
+    st.subheader("Performance on the labelled lines, per version")
     st.dataframe(overall, hide_index=True)
 
     st.subheader("Performance by prediction date (the champion)")
-    st.caption("Per order date of the lines it predicted: the share late among those received, "
+    st.caption("Per order date of the lines it predicted: the share late among those labelled, "
                "its mean prediction for them, and its log loss.")
     daily = frame("""
         select prediction_date, labelled, base_rate as late_rate, mean_prediction, log_loss
@@ -95,6 +95,20 @@ try:
             from gold.ml_feature_drift
             where is_overall
             order by model_version desc, psi desc"""), hide_index=True)
+
+    st.subheader("Slices (the champion, labels of the last four weeks)")
+    st.caption("Per value of each categorical feature: the share late against the mean "
+               "prediction. A gap beyond 4 standard errors (z) on 100+ lines pages "
+               "(model_slice_miscalibrated): the model is wrong about that slice.")
+    st.dataframe(frame("""
+        select slice_feature, slice_value, labelled, round(observed_late_rate, 3) as late_rate,
+               round(mean_prediction, 3) as mean_prediction,
+               round(calibration_error, 3) as calibration_error,
+               round(calibration_z, 1) as z, round(log_loss, 4) as log_loss
+        from gold.ml_model_slices
+        where variant = 'champion' and label_window = 'recent' and model_version = (
+            select model_version from gold.ml_model_versions where is_champion)
+        order by abs(calibration_z) desc nulls last"""), hide_index=True)
 
     st.subheader("The serving endpoint's traffic")
     st.dataframe(frame("""

@@ -31,10 +31,11 @@ SHIP_MODES = str(list(SHIP_MODE_NAMES))
 @dataclass(frozen=True)
 class Drift:
     """A reproducible change in the world the late-delivery model learned: from `from_day` on,
-    deliveries in `ship_mode` take `delay_days` longer (lines shipped that day or later: open
-    lines that ship, and the lines of new orders), so more of its lines arrive after their
-    commit date; a negative `delay_days` makes them faster (received at the earliest the day
-    after shipping), so fewer do. `lakehouse generate --drift-ship-mode MAIL`."""
+    deliveries in `ship_mode` take `delay_days` longer (the lines not received by that day, in
+    transit or not shipped yet, moved on that day; after it, the open lines that ship and the
+    lines of new orders), so more of its lines arrive after their commit date; a negative
+    `delay_days` makes them faster (received at the earliest the day after shipping, and not
+    before the drift's day), so fewer do. `lakehouse generate --drift-ship-mode MAIL`."""
 
     ship_mode: str
     from_day: int = 1
@@ -241,6 +242,25 @@ class Simulation:
                     from range({_n(self.r.CUSTOMER_NEW, n_cust)}))""")
         rec("customer", day, 0, "c", "cust_new as t", "'cnew' || c_custkey", "0", "null", "t")
         q("insert into customer select * from cust_new")
+
+        # -- phase 0: the drift's first day: every line of its ship mode not received yet (in
+        # transit, or not shipped: its receipt date is today or later) is moved by the delay,
+        # as a carrier's slowdown moves what it holds; lines shipped from today on get it when
+        # they ship (`_received`)
+        if self.drift is not None and day == self.drift.from_day:
+            q(f"""create or replace temp table line_drift as
+                  select l.* replace (greatest(l_shipdate + 1, '{date}'::date,
+                                               l_receiptdate + {int(self.drift.delay_days)})
+                                      as l_receiptdate)
+                  from lineitem as l
+                  where l_shipmode = '{self.drift.ship_mode}'
+                    and l_receiptdate >= '{date}'::date""")
+            rec("lineitem", day, 0, "u",
+                "line_drift as t join lineitem as old using (l_orderkey, l_linenumber)",
+                "'drift' || l_orderkey", "l_linenumber", "old", "t")
+            q("""update lineitem set l_receiptdate = u.l_receiptdate from line_drift as u
+                 where lineitem.l_orderkey = u.l_orderkey
+                   and lineitem.l_linenumber = u.l_linenumber""")
 
         # -- phase 0: new orders with lines (RF1); one line of each rule-breaking kind
         breakers = self._new_orders(day, date, n_ord)
