@@ -27,6 +27,7 @@ from warehouse import LAKEHOUSE, Served
 from lakehouse.config import PROJECT_DIR, Settings
 from lakehouse.dbt import Dbt
 from lakehouse.ml import training as ml
+from lakehouse.ml.promotion import GATE_TAG
 
 # lakehouse runs, MLflow, a Jupyter kernel
 
@@ -705,4 +706,22 @@ def test_the_retraining_job_trains_asks_the_gate_and_keeps_the_executed_notebook
     finally:
         con.close()
     requests = orchestration.ml_alerts(context).run_requests
-    assert [r.run_key for r in requests] == ["model_performance_drop@2026-12-07 10:00:00"]
+    week = wh.one("select date_trunc('week', max(as_of_date)) "
+                  "from gold.ml_late_delivery_features")
+    assert [r.run_key for r in requests] == [
+        f"model_performance_drop@2026-12-07 10:00:00 week of {week}"]
+    # for the recent world: a short validation window, recent lines weighted
+    assert requests[0].run_config["ops"]["train_challenger"]["config"] == {
+        "validation_days": 14, "half_life_days": 30.0}
+    # no challenger waits (the retraining above registered none): the gate's sensor skips
+    assert isinstance(orchestration.ml_challenger_labels(context), dg.SkipReason)
+    # a challenger on trial holds the alert's retraining back until the gate has decided
+    other = scenario.trained[2]["version"]
+    client.set_registered_model_alias(ml.model_name(), ml.CHALLENGER, str(other))
+    try:
+        held = orchestration.ml_alerts(context)
+        assert isinstance(held, dg.SkipReason) and "on trial" in held.skip_message, held
+        client.set_model_version_tag(ml.model_name(), str(other), GATE_TAG, "failed")
+        assert len(orchestration.ml_alerts(context).run_requests) == 1
+    finally:
+        client.delete_registered_model_alias(ml.model_name(), ml.CHALLENGER)

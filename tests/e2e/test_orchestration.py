@@ -109,6 +109,8 @@ def test_definitions_load_with_every_node_test_and_feed(flow: Flow) -> None:
     # retraining without a person: weekly, and when an ML alert triggers
     assert flow.defs.resolve_schedule_def("ml_weekly").job_name == "ml_retrain"
     assert flow.defs.resolve_sensor_def("ml_alerts").job_name == "ml_retrain"
+    # and the gate, as soon as a waiting challenger's lines have their labels
+    assert flow.defs.resolve_sensor_def("ml_challenger_labels").job_name == "ml_promote"
 
 
 def test_one_run_writes_the_warehouse_at_a_time(flow: Flow) -> None:

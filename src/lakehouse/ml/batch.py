@@ -1,5 +1,6 @@
 """Batch scoring in dbt Python models (`gold.pred_late_delivery` with the `champion`,
-`gold.pred_late_delivery_challenger` with the `challenger`): every order line not yet received,
+`gold.pred_late_delivery_challenger` with the `challenger`): every order line whose label is
+undecided (not received, its commit date not past),
 scored by the version an alias points at when the model builds (resolved once: the whole table
 is scored by one version, named in a column). No version behind the alias: an empty table of
 the same shape. The same version gives the same table, bit for bit."""

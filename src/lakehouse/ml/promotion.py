@@ -37,6 +37,8 @@ from lakehouse.ml.training import (
 )
 
 MIN_ROWS = 100
+# the challenger version's tag once the gate has decided on realized performance
+GATE_TAG = "realized_gate"
 
 
 @dataclass
@@ -87,6 +89,7 @@ def promote(settings: Settings, min_rows: int = MIN_ROWS,
                         "exists)")
     current, candidate, labels, run_id = paired_outcomes(settings, name, champion, challenger)
     metrics: dict[str, Any] = {"rows": len(labels)}
+    decided = len(labels) >= min_rows and len(set(labels)) == 2
     if len(labels) < min_rows:
         decision = (f"no decision yet: {len(labels)} labelled line(s) scored by both; the gate "
                     f"needs {min_rows} (`--min-rows`)")
@@ -118,6 +121,9 @@ def promote(settings: Settings, min_rows: int = MIN_ROWS,
                             for k, v in metrics.items()})
         client.set_model_version_tag(name, str(challenger), "realized_promotion_decision",
                                      decision)
+        if decided:  # the trial is over (`ml_alerts` retrains again only after it)
+            client.set_model_version_tag(name, str(challenger), GATE_TAG,
+                                         "passed" if promoted else "failed")
         if promoted:
             client.set_registered_model_alias(name, ALIAS, str(challenger))
             client.delete_registered_model_alias(name, CHALLENGER)
