@@ -144,8 +144,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "session; `cluster` starts a Spark cluster (master, two workers, "
                         "Thrift server) for them, the spark_cluster target")
     p.add_argument("--ml-drift", action="store_true",
-                   help="only the model's loop on a drifting world (on demand, about a quarter "
-                        "of an hour): a slower ship mode pages, the retrained model is promoted "
+                   help="only the model's loop on a drifting world (on demand, some 10 "
+                        "minutes): a slower ship mode pages, the retrained model is promoted "
                         "on the labels")
     p.add_argument("pytest_args", nargs="*",
                    help="arguments passed to pytest, after `--` (e.g. -- -k bronze -x)")

@@ -10,7 +10,7 @@ in test_ml.py, in the suite.
 
 On demand (`lakehouse test --ml-drift`, LAKEHOUSE_ML_DRIFT=1): SF 0.05 (a slice needs 100
 labels within weeks; SF 0.01 decides about four MAIL labels a day) over eleven simulated weeks,
-a `lakehouse run` every five days: about a quarter of an hour here, more than the suite's
+a `lakehouse run` every five days: some 9 minutes alone here, more than the suite's
 budget allows. Measured (docs/ml.md): a retraining for the recent world beats the champion on
 realized labels from about four weeks of drift on, not before; the first weeks' retrainings
 register no challenger, which is the gate doing its work."""
@@ -32,7 +32,7 @@ from lakehouse.sources.generator.simulate import Drift
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("LAKEHOUSE_ML_DRIFT"),
-    reason="on demand: `lakehouse test --ml-drift` (about 15 minutes)")
+    reason="on demand: `lakehouse test --ml-drift` (some 10 minutes)")
 
 SF, DAYS, STEP, SEED = 0.05, 80, 5, 7
 DRIFT = Drift("MAIL", from_day=1, delay_days=20)
