@@ -24,7 +24,7 @@ from lakehouse.dbt import Dbt
 DUCKDB_ONLY = {f"model.lakehouse.{name}" for name in (
     "pred_late_delivery", "pred_late_delivery_challenger", "ml_model_versions",
     "inference_requests", "ml_inference_log", "ml_prediction_outcomes", "ml_model_performance",
-    "ml_model_calibration", "ml_feature_drift")}
+    "ml_model_calibration", "ml_model_slices", "ml_feature_drift")}
 # the strategies that delete on DuckDB and overwrite on Spark: one Delta statement on Databricks
 STRATEGIES = ("replace_versions", "replace_touched_keys", "replace_keys")
 

@@ -57,7 +57,8 @@ EXTERNAL = "ext_loyalty_members"
 # snapshots (on Spark they need Delta's MERGE)
 DUCKDB_ONLY = {"pred_late_delivery", "pred_late_delivery_challenger", "ml_model_versions",
                "inference_requests", "ml_inference_log", "ml_prediction_outcomes",
-               "ml_model_performance", "ml_model_calibration", "ml_feature_drift",
+               "ml_model_performance", "ml_model_calibration", "ml_model_slices",
+               "ml_feature_drift",
                "customers_snapshot", "parts_snapshot", "suppliers_snapshot"}
 # the increment reads the batch cut off before its ledger rows (full_orders) again, so silver
 # checks those orders again: that run's orders receipts count them twice (on DuckDB, once)
