@@ -89,15 +89,14 @@ def promote(settings: Settings, min_rows: int = MIN_ROWS,
                         "exists)")
     current, candidate, labels, run_id = paired_outcomes(settings, name, champion, challenger)
     metrics: dict[str, Any] = {"rows": len(labels)}
-    decided = len(labels) >= min_rows and len(set(labels)) == 2
+    promoted = decided = False
     if len(labels) < min_rows:
         decision = (f"no decision yet: {len(labels)} labelled line(s) scored by both; the gate "
                     f"needs {min_rows} (`--min-rows`)")
-        promoted = False
     elif len(set(labels)) < 2:
         decision = f"no decision yet: the {len(labels)} labelled lines are all of one class"
-        promoted = False
     else:
+        decided = True
         base_rate = sum(labels) / len(labels)
         metrics.update(evaluate(candidate, labels, base_rate))
         scored = evaluate(current, labels, base_rate)

@@ -28,6 +28,7 @@ from pydantic import Field
 
 from lakehouse.config import Settings
 from lakehouse.ml.promotion import MIN_ROWS
+from lakehouse.ml.training import HALF_LIFE_DAYS, VALIDATION_DAYS
 
 JOB = "ml_retrain"
 # the alerts whose triggering retrains
@@ -41,23 +42,21 @@ RECENT_VALIDATION_DAYS = 14
 RECENT_HALF_LIFE_DAYS = 30.0
 
 
-class RetrainConfig(dg.Config):
-    """The retraining's settings (the launchpad in the UI shows them)."""
-
-    validation_days: int = Field(default=365, description="validate on the lines with final "
-                                 "labels committed in the last N days")
-    half_life_days: float = Field(default=0.0, description="weight the training lines by "
-                                  "recency: one committed H days before the validation window "
-                                  "counts half (0: all alike)")
-    min_rows: int = Field(default=MIN_ROWS, description="promote only on at least N "
-                          "labelled lines both versions scored")
-
-
 class PromoteConfig(dg.Config):
     """The gate's settings."""
 
     min_rows: int = Field(default=MIN_ROWS, description="promote only on at least N "
                           "labelled lines both versions scored")
+
+
+class RetrainConfig(PromoteConfig):
+    """The retraining's settings (the launchpad in the UI shows them), and the gate's."""
+
+    validation_days: int = Field(default=VALIDATION_DAYS, description="validate on the lines "
+                                 "with final labels committed in the last N days")
+    half_life_days: float = Field(default=HALF_LIFE_DAYS, description="weight the training "
+                                  "lines by recency: one committed H days before the "
+                                  "validation window counts half (0: all alike)")
 
 
 @dg.op(description="`lakehouse train`: a new version on the published gold; the challenger "
@@ -176,13 +175,14 @@ def ml_alerts(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipR
     when it triggered, and the week of the data's as-of date)."""
     import duckdb
 
+    settings = Settings.from_env()
     try:
-        triggered = triggered_alerts(Settings.from_env())
+        triggered = triggered_alerts(settings)
     except duckdb.Error as error:  # a run holds the warehouse: look again at the next tick
         return dg.SkipReason(f"the warehouse is busy ({str(error).splitlines()[0]})")
     if not triggered:
         return dg.SkipReason(f"none of {', '.join(ALERTS)} is triggered")
-    waiting = waiting_challenger(Settings.from_env())
+    waiting = waiting_challenger(settings)
     if waiting is not None and not waiting[3]:
         # a remedy is on trial: replacing it every week would end its trial before the gate
         # decides (the alert's retrainings keep beating the last one on newer labels)
