@@ -36,8 +36,14 @@ def ensure_venv(venv: Path = VENV, requirements: Path = REQUIREMENTS) -> Path:
             # the base interpreter, not this venv's: a venv made from a venv's python links to it
             subprocess.run([sys._base_executable, "-m", "venv", str(venv)], check=True)
         log(f"databricks: installing {requirements.name} into {venv.name}")
-        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
-                        "--disable-pip-version-check", "-r", str(requirements)], check=True)
+        python = str(venv / "bin" / "python")
+        # with uv when this environment has it (scripts/bootstrap.sh installs it): the same
+        # pins in a quarter of pip's time (6 s against 24 here), bytecode compiled as pip does
+        uv = Path(sys.executable).parent / "uv"
+        subprocess.run([str(uv), "pip", "install", "--quiet", "--compile-bytecode", "--python",
+                        python, "-r", str(requirements)] if uv.exists() else
+                       [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                        "-r", str(requirements)], check=True)
         for old in venv.glob(".installed-*"):
             old.unlink()
         stamp.touch()
