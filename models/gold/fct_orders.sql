@@ -31,12 +31,20 @@ customers as (
 {% if is_incremental() %}
     touched_orders as (
         -- orders whose order or any of whose lines changed since the last run (as the
-        -- replace_touched_keys strategy sees them: it replaces exactly these orders)
-        select order_id from {{ ref('orders_history') }}
-        where _applied_through > {{ silver_watermark() }}
-        union
-        select order_id from {{ ref('order_lines_history') }}
-        where _applied_through > {{ silver_watermark() }}
+        -- replace_touched_keys strategy sees them: it replaces exactly these orders), with
+        -- the latest change applied to each, a removed line's included (what the marts
+        -- downstream see an order's change by)
+        select
+            order_id,
+            max(_applied_through) as _applied_through
+        from (
+            select order_id, _applied_through from {{ ref('orders_history') }}
+            where _applied_through > {{ silver_watermark() }}
+            union all
+            select order_id, _applied_through from {{ ref('order_lines_history') }}
+            where _applied_through > {{ silver_watermark() }}
+        ) as changes
+        group by order_id
     ),
 {% endif %}
 
@@ -86,9 +94,18 @@ facts as (
         coalesce(line_totals.net_revenue, 0) as net_revenue,
         coalesce(line_totals.gross_charge, 0) as gross_charge,
         -- technical
-        greatest(touched._applied_through, line_totals._applied_through) as _applied_through
+        greatest(
+            touched._applied_through,
+            line_totals._applied_through
+            {%- if is_incremental() %},
+                touched_orders._applied_through
+            {%- endif %}
+        ) as _applied_through
     from touched
     left join line_totals on touched.order_id = line_totals.order_id
+    {% if is_incremental() -%}
+        left join touched_orders on touched.order_id = touched_orders.order_id
+    {% endif -%}
     left join customers
         on {{ point_in_time_join('customers', 'cast(touched.order_date as timestamp)',
                                  {'touched.customer_id': 'customer_id'},

@@ -68,7 +68,7 @@ RECHECKED = {"orders_checked": "false", "dq_expectation_results": "model_name <>
 SPARK_BUILD = ("build", "--exclude-resource-type", "test", "unit_test")
 # the gold models maintained incrementally, and the clickstream's gold (day 0 has no web
 # events: it is compared after the increment), and the increment's build on Spark
-INCREMENTAL_GOLD = ("fct_order_line", "fct_orders")
+INCREMENTAL_GOLD = ("fct_order_line", "fct_orders", "mart_customer_lifetime")
 INCREMENT_GOLD = (*INCREMENTAL_GOLD, "fct_cart_abandonments")
 SPARK_INCREMENT = (*SPARK_BUILD, "--select", "path:models/bronze", "path:models/silver",
                    *(f"+{model}" for model in INCREMENT_GOLD))
