@@ -12,23 +12,30 @@ web_events as (
     select * from {{ ref('web_events') }}
 ),
 
-every_date as (
-    select order_date as date_day from orders
+source_bounds as (
+    -- each source's first and last date in one pass over it (not its dates stacked, then
+    -- reduced: three columns of every order line)
+    select
+        min(order_date) as first_date,
+        max(order_date) as last_date
+    from orders
     union all
-    select ship_date from order_lines
+    select
+        least(min(ship_date), min(commit_date), min(receipt_date)) as first_date,
+        greatest(max(ship_date), max(commit_date), max(receipt_date)) as last_date
+    from order_lines
     union all
-    select commit_date from order_lines
-    union all
-    select receipt_date from order_lines
-    union all
-    select cast(event_at as date) from web_events
+    select
+        cast(min(event_at) as date) as first_date,
+        cast(max(event_at) as date) as last_date
+    from web_events
 ),
 
 bounds as (
     select
-        min(date_day) as first_date,
-        max(date_day) as last_date
-    from every_date
+        min(first_date) as first_date,
+        max(last_date) as last_date
+    from source_bounds
 ),
 
 days as (

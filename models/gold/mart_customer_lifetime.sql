@@ -44,11 +44,10 @@ orders as (
 
 current_customers as (
     select * from customers
-    where
-        is_current
-        {% if is_incremental() %}
-            and customer_id in (select touched_customers.customer_id from touched_customers)
-        {% endif %}
+    where is_current
+    {% if is_incremental() %}
+        and customer_id in (select touched_customers.customer_id from touched_customers)
+    {% endif %}
 ),
 
 lifetime as (
