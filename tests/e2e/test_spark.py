@@ -7,8 +7,8 @@ from the same landing zone (every defect the generator writes), proven as the Du
 - after two days of changes, built as an increment that follows a batch cut off before its
   ledger rows were written (Spark has no transactions: the ledger is the commit record): bronze
   again equals DuckDB's, each line loaded once; silver's current state and history equal the
-  generator's truth; every silver table, and the incremental gold facts, equal the DuckDB
-  build's (the increment builds bronze, silver and the facts with what they read: the gold
+  generator's truth; every silver table, and the incremental gold tables, equal the DuckDB
+  build's (the increment builds bronze, silver and the incremental gold with what it reads: the gold
   tables rebuilt whole are the same SQL on other rows, proven at day 0);
 - the benchmark's gold comparison (`lakehouse bench --engine spark`) reads a Spark warehouse.
 
