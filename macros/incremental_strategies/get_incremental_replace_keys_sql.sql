@@ -23,5 +23,6 @@
     {%- set keys = arg_dict['unique_key'] -%}
     {%- set keys = [keys] if keys is string else keys -%}
     {{ overwrite_replacing(arg_dict, [(
-        'select distinct ' ~ keys | join(', ') ~ ' from ' ~ arg_dict['temp_relation'], keys)]) }}
+        'select distinct ' ~ keys | join(', ') ~ ' from ' ~ arg_dict['temp_relation'], keys)],
+        null_safe=false) }}
 {% endmacro %}

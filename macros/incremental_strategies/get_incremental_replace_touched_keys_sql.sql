@@ -1,17 +1,23 @@
 {#
     Incremental strategy `replace_touched_keys`, for current-state tables built from history
     models. Config `meta.history` names what decides which keys a run replaces: a history model
-    name (its keys are the model's `unique_key`), or a list of {model, keys} when changes in
-    several histories touch the table (e.g. an order line changes when its line or its order
-    does). The model's select gives the live rows of the keys whose history changed since the
-    table last applied it (`_applied_through > silver_watermark()`). This strategy deletes every
-    row of those keys, including keys deleted at the source or whose new version an expectation
-    drops, then inserts the select's rows. The delete's watermark is read in the same statement,
-    before any row is removed, so it is the one the select used. dbt's delete+insert cannot do
-    this: it only deletes keys that are re-inserted. On Spark (Parquet, no DELETE) the rows
-    kept and the select's rows are written back together (`overwrite_with`). On Databricks
-    (Delta) it is one atomic MERGE on the table's `unique_key` (one row per key): the select's
-    rows update or insert, and the touched keys' other rows, marked `_replaced_only`, delete.
+    name (its keys are the model's `unique_key`), or a list of entries when changes in several
+    histories touch the table (e.g. an order line changes when its line or its order does):
+    {model, keys}, the keys of the model's rows applied since the table's watermark, or
+    {always: condition}, a condition on the table's own columns for rows replaced on every run
+    (rows no history key names: a mart's group of lines whose order has not arrived). The
+    model's select gives the live rows of the keys whose history changed since the table last
+    applied it (`_applied_through > silver_watermark()`), and those `always` names. This
+    strategy deletes every row of those keys, including keys deleted at the source or whose new
+    version an expectation drops, then inserts the select's rows. Keys match null-safe: a null
+    key (a mart's group of unknown customers) names the rows whose key is null. The delete's
+    watermark is read in the same statement, before any row is removed, so it is the one the
+    select used. dbt's delete+insert cannot do this: it only deletes keys that are
+    re-inserted, by `=`. On DuckDB keys compare as one struct (nulls inside compare equal); on
+    Spark (Parquet, no DELETE) the rows kept and the select's rows are written back together
+    (`overwrite_with`, keys by `<=>`). On Databricks (Delta) it is one atomic MERGE on the
+    table's `unique_key` (one row per key, by `<=>`): the select's rows update or insert, and
+    the touched keys' other rows, marked `_replaced_only`, delete.
     A relation derived from a history (`silver_derived_relations`) passes `touched_by` (a list
     of {relation, keys}) and `into` (`silver_watermark`) in the argument dict instead.
 #}
@@ -27,7 +33,8 @@
     {%- endif -%}
     {%- set touched_by = [] -%}
     {%- for each in history -%}
-        {%- do touched_by.append({'relation': ref(each['model']), 'keys': each['keys']}) -%}
+        {%- do touched_by.append({'always': each['always']} if 'always' in each
+                                 else {'relation': ref(each['model']), 'keys': each['keys']}) -%}
     {%- endfor -%}
     {{ return(touched_by) }}
 {% endmacro %}
@@ -43,10 +50,15 @@
     delete from {{ target }}
     where
     {%- for touched_by in history %}
-        ({{ touched_by['keys'] | join(', ') }}) in (
-            select ({{ touched_by['keys'] | join(', ') }}) from {{ touched_by['relation'] }}
-            where _applied_through > {{ silver_watermark(into=arg_dict.get('into')) }}
-        )
+        {%- if 'always' in touched_by %}
+            coalesce({{ touched_by['always'] }}, false)
+        {%- else %}
+            struct_pack({{ touched_by['keys'] | join(', ') }}) in (
+                select struct_pack({{ touched_by['keys'] | join(', ') }})
+                from {{ touched_by['relation'] }}
+                where _applied_through > {{ silver_watermark(into=arg_dict.get('into')) }}
+            )
+        {%- endif %}
         {% if not loop.last %}or{% endif %}
     {%- endfor %};
     insert into {{ target }} ({{ columns }})
@@ -71,18 +83,34 @@
                    else 'null' }} as {{ column }},
             {% endfor -%}
             true as _replaced_only
-        from {{ target }} as touched_rows
-        left anti join {{ arg_dict['temp_relation'] }} as live using ({{ unique_key | join(', ') }})
-        where
-        {%- for touched_by in history %}
-            {{ keys_in(touched_by['keys'], touched_by['relation'],
-                       '_applied_through > ' ~ silver_watermark(into=arg_dict.get('into'))) }}
-            {% if not loop.last %}or{% endif %}
-        {%- endfor %}
+        from (
+            select * from {{ target }} as candidate
+            where
+            {%- for touched_by in history %}
+                {%- if 'always' in touched_by %}
+                    coalesce({{ touched_by['always'] }}, false)
+                {%- else %}
+                    exists (
+                        select 1 from {{ touched_by['relation'] }} as touching
+                        where touching._applied_through
+                            > {{ silver_watermark(into=arg_dict.get('into')) }}
+                        {%- for key in touched_by['keys'] %}
+                            and touching.{{ key }} <=> candidate.{{ key }}
+                        {%- endfor %}
+                    )
+                {%- endif %}
+                {% if not loop.last %}or{% endif %}
+            {%- endfor %}
+        ) as touched_rows
+        left anti join {{ arg_dict['temp_relation'] }} as live
+            on
+            {%- for key in unique_key %}
+                touched_rows.{{ key }} <=> live.{{ key }}{% if not loop.last %} and{% endif %}
+            {%- endfor %}
     ) as changes
         on
         {%- for key in unique_key %}
-            current_rows.{{ key }} = changes.{{ key }}{% if not loop.last %} and{% endif %}
+            current_rows.{{ key }} <=> changes.{{ key }}{% if not loop.last %} and{% endif %}
         {%- endfor %}
     when matched and changes._replaced_only then delete
     when matched then update set
@@ -94,12 +122,16 @@
 {% endmacro %}
 
 {% macro default__get_incremental_replace_touched_keys_sql(arg_dict) %}
-    {%- set replaced = [] -%}
+    {%- set replaced, always = [], [] -%}
     {%- for touched_by in touched_by_histories(arg_dict) -%}
-        {%- do replaced.append((
-            'select distinct ' ~ touched_by['keys'] | join(', ') ~ ' from ' ~ touched_by['relation']
-            ~ ' where _applied_through > ' ~ silver_watermark(into=arg_dict.get('into')),
-            touched_by['keys'])) -%}
+        {%- if 'always' in touched_by -%}
+            {%- do always.append(touched_by['always']) -%}
+        {%- else -%}
+            {%- do replaced.append((
+                'select distinct ' ~ touched_by['keys'] | join(', ') ~ ' from '
+                ~ touched_by['relation'] ~ ' where _applied_through > '
+                ~ silver_watermark(into=arg_dict.get('into')), touched_by['keys'])) -%}
+        {%- endif -%}
     {%- endfor -%}
-    {{ overwrite_replacing(arg_dict, replaced) }}
+    {{ overwrite_replacing(arg_dict, replaced, always) }}
 {% endmacro %}
