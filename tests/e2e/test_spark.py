@@ -98,7 +98,11 @@ class SparkWarehouse(Served):
     def runner(self) -> Dbt:
         runner = super().runner
         if self.port is None:
-            return dataclasses.replace(runner, launch=SESSION_LAUNCHER.measure)
+            # interpreted: at this size Spark's code generation costs more CPU than it saves
+            # (profiles.yml); the cluster keeps its own configuration
+            return dataclasses.replace(runner, launch=SESSION_LAUNCHER.measure,
+                                       env={**runner.environment,
+                                            "LAKEHOUSE_SPARK_CODEGEN": "false"})
         return dataclasses.replace(runner, env={**runner.environment,
                                                 "LAKEHOUSE_SPARK_PORT": str(self.port)})
 
