@@ -30,6 +30,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     # dbt's debug log file (logs/dbt.log) costs a tenth of a build's time at this size, and no
     # test reads it: a failing dbt command's own output is in the test's failure message
     os.environ.setdefault("DBT_LOG_LEVEL_FILE", "none")
+    # one dbt thread: the suite's workers already keep both cores busy, and a second thread
+    # only adds contention for Python's GIL (an increment at SF 0.01: 28-30 CPU s with one,
+    # 32-34 with two, the same wall time). The session's two shared warehouses, the proofs
+    # of a one-run build and the start of the serving, operator and increments tests, are
+    # built with the users' default of two (`USERS_THREADS`), so parallel nodes writing the
+    # ledger and the expectation tables stay proven
+    os.environ.setdefault("LAKEHOUSE_THREADS", "1")
+
+
+USERS_THREADS = {"LAKEHOUSE_THREADS": "2"}  # profiles.yml's default
 
 
 # the longest test files first (their seconds in the suite, docs/testing.md): with a few
@@ -137,7 +147,7 @@ def published_day1(tmp_path_factory: pytest.TempPathFactory, generated: Path) ->
     the serving, operator and increments tests start from (each on its own copy) and the
     orchestration test compares with."""
     def make(root: Path) -> None:
-        wh = Served(root, generated)
+        wh = Served(root, generated, env=USERS_THREADS)
         wh.deliver(1)
         wh.run()
 
@@ -149,7 +159,7 @@ def published_all_days(tmp_path_factory: pytest.TempPathFactory, generated: Path
     """Every day delivered and built by one `lakehouse run`, gold published: silver's one-run
     proofs and the governance tests start from it (each on its own copy)."""
     def make(root: Path) -> None:
-        wh = Served(root, generated)
+        wh = Served(root, generated, env=USERS_THREADS)
         wh.deliver()
         wh.run()
 

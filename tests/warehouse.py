@@ -31,8 +31,10 @@ LAUNCHER = Launcher()
 
 class Warehouse:
     def __init__(self, root: Path, generated: Path | None = None,
-                 project_dir: Path = PROJECT_DIR, target_name: str | None = None) -> None:
+                 project_dir: Path = PROJECT_DIR, target_name: str | None = None,
+                 env: dict[str, str] | None = None) -> None:
         self.root = root
+        self.extra_env = env or {}  # variables of this warehouse's commands (LAKEHOUSE_THREADS)
         self.project_dir = project_dir
         self.generated = generated
         self.landing = root / "landing"
@@ -44,7 +46,7 @@ class Warehouse:
     @property
     def runner(self) -> Dbt:
         runner = Dbt.scratch(self.root, self.landing, self.db, self.external_db,
-                             self.project_dir, LAKEHOUSE_TARGET=self.target)
+                             self.project_dir, LAKEHOUSE_TARGET=self.target, **self.extra_env)
         return dataclasses.replace(runner, launch=LAUNCHER.measure)
 
     @property
