@@ -58,24 +58,34 @@
             where is_current and not is_deleted
         ),
 
-        unchanged_keys as (
-            -- live keys present with the same values in every new extract: nothing to do
+        changed_rows as (
+            -- new rows that are not their key's current values (new and returning keys too)
+            select {% for key in keys %}new_rows.{{ key }}{{ ", " if not loop.last }}{% endfor %}
+            from new_rows
+            anti join current_state
+                on {% for key in keys %}current_state.{{ key }} = new_rows.{{ key }} and {% endfor %}
+                {{ hash_of(['new_rows._row']) }} = current_state._row_hash
+        ),
+
+        missing_rows as (
+            -- live keys absent from one of the new extracts: deleted there
             select {% for key in keys %}current_state.{{ key }}{{ ", " if not loop.last }}{% endfor %}
             from current_state
-            inner join new_rows using ({{ key_list }})
-            where {{ hash_of(['new_rows._row']) }} = current_state._row_hash
-            group by all
-            having count(*) = (select count(*) from new_dates)
+            cross join new_dates
+            anti join new_rows
+                on {% for key in keys %}new_rows.{{ key }} = current_state.{{ key }} and {% endfor %}
+                new_rows._extract_date = new_dates._extract_date
         ),
     {% endif %}
 
     involved_keys as (
-        select {{ key_list }} from new_rows
         {% if is_incremental() %}
+            -- a key present with its current values in every new extract has nothing to do
+            select {{ key_list }} from changed_rows
             union
-            select {{ key_list }} from current_state
-            except
-            select {{ key_list }} from unchanged_keys
+            select {{ key_list }} from missing_rows
+        {% else %}
+            select {{ key_list }} from new_rows
         {% endif %}
     ),
 
