@@ -1,7 +1,7 @@
 {#
     Kafka Connect's schema of the row struct (the envelope's `after` field) of the wrapped
-    lines in the CTE `enveloped`, once per distinct schema: `schema_text` (the schema as JSON
-    text) and `field_schemas`, field -> {field, type, name, parameters} (a JSON object on
+    lines in the CTE `enveloped`, once per distinct schema (its column `schema_text`, the
+    schema as JSON text): `schema_text` and `field_schemas`, field -> {field, type, name, parameters} (a JSON object on
     DuckDB, a map of structs on Spark, which `bronze_typed_json` reads). `bronze_no_field_schemas`
     is the same column, null, for a line without a schema.
 #}
@@ -16,7 +16,7 @@
         from (
             select schema_text, unnest(json_extract(schema_text, '$.fields[*]')) as row_schema
             from (
-                select distinct {{ json_serialize(json_get('j', '$.schema')) }} as schema_text
+                select distinct schema_text
                 from {{ enveloped }}
                 where is_wrapped
             )
@@ -37,7 +37,7 @@
             f -> struct(f.field, f)
         )) as field_schemas
     from (
-        select distinct {{ json_serialize(json_get('j', '$.schema')) }} as schema_text
+        select distinct schema_text
         from {{ enveloped }}
         where is_wrapped
     ) as schemas

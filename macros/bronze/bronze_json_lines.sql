@@ -26,8 +26,6 @@
         {% set sequence_name = 'source.' ~ sequence.required | join('/')
             if sequence.required | length == 1 else 'sequence (' ~ feed.meta.get('sequence_by') ~ ')' %}
         {% set op = json_text('e', '$.op') %}
-        {% set wrapped = json_get('j', '$.payload') ~ ' is not null and '
-            ~ json_get('j', '$.schema') ~ ' is not null' %}
     {% endif %}
     {% set sql %}
         with raw_texts as (
@@ -69,31 +67,54 @@
             from streamed
         ),
         parsed as (
+            -- each line is parsed once here: on DuckDB a JSON value is its text, which every
+            -- function reading it parses again (a Connect-wrapped line's schema is most of it)
             select
                 path,
                 line_no,
                 trim(trailing chr(13) from raw_line) as raw_line,
                 kafka,
                 line,
-                {{ json_parse('line') }} is not null as is_json,
                 bool_or(
-                    line_no = n_parts and no_final_newline and {{ json_parse('raw_line') }} is null
+                    case
+                        when line_no = n_parts and no_final_newline
+                            then {{ json_parse('raw_line') }} is null
+                        else false
+                    end
                 ) over (partition by path) as file_truncated,
                 {{ json_parse('line') }} as j
             from delivered
             where not (line_no = n_parts and raw_line = '')
         ),
+        {% if is_debezium %}
+            wrapper as (
+                select
+                    *,
+                    {{ json_get('j', '$.payload') }} as _payload,
+                    {{ json_get('j', '$.schema') }} as _schema
+                from parsed
+            ),
+        {% endif %}
         enveloped as (
             select
-                *,
                 {% if is_debezium %}
-                    coalesce({{ wrapped }}, false) as is_wrapped,
-                    case when {{ wrapped }} then {{ json_get('j', '$.payload') }} else j end as e
+                    {{ star_except(['_payload', '_schema']) }},
+                    j is not null as is_json,
+                    coalesce(_payload is not null and _schema is not null, false) as is_wrapped,
+                    case when _payload is not null and _schema is not null then _payload else j end as e,
+                    -- the Connect schema, as text: the key of its field schemas
+                    case
+                        when _payload is not null and _schema is not null
+                            then {{ json_serialize('_schema') }}
+                    end as schema_text
+                from wrapper
                 {% else %}
+                    *,
+                    j is not null as is_json,
                     false as is_wrapped,
                     j as e
+                from parsed
                 {% endif %}
-            from parsed
         ),
         {% if is_debezium %}
             field_schemas as (
@@ -118,9 +139,7 @@
             from enveloped
             {% if is_debezium %}
                 left join field_schemas
-                    on enveloped.is_wrapped
-                    and {{ json_serialize(json_get('enveloped.j', '$.schema')) }}
-                    = field_schemas.schema_text
+                    on enveloped.schema_text = field_schemas.schema_text
             {% endif %}
         )
         select

@@ -7,7 +7,7 @@
 {% endmacro %}
 
 {% macro duckdb__json_parse(text) -%}
-    case when json_valid({{ text }}) then {{ text }}::json end
+    try_cast({{ text }} as json)
 {%- endmacro %}
 
 {% macro default__json_parse(text) -%}
