@@ -45,7 +45,10 @@
             select
                 path,
                 split(content, chr(10)) as parts,
-                content <> '' and right(content, 1) <> chr(10) as no_final_newline
+                content <> '' and right(content, 1) <> chr(10) as no_final_newline,
+                -- the last line cut off: no final newline, and not JSON (once per file)
+                content <> '' and right(content, 1) <> chr(10)
+                and {{ json_parse("split_part(content, chr(10), -1)") }} is null as file_truncated
             from unmarked
         ),
         numbered as (
@@ -75,13 +78,7 @@
                 trim(trailing chr(13) from raw_line) as raw_line,
                 kafka,
                 line,
-                bool_or(
-                    case
-                        when line_no = n_parts and no_final_newline
-                            then {{ json_parse('raw_line') }} is null
-                        else false
-                    end
-                ) over (partition by path) as file_truncated,
+                file_truncated,
                 {{ json_parse('line') }} as j
             from delivered
             where not (line_no = n_parts and raw_line = '')
