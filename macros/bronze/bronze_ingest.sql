@@ -40,10 +40,10 @@
             {{ bronze_select_columns(feed, observed, img='img', schema='field_schemas') | join(',\n            ') }},
             {% if feed.meta.format == 'debezium' %}
                 -- change metadata
-                {{ json_text('e', '$.op') }} as _op,
+                _envelope.op as _op,
                 _sequence as _lsn,
-                try_cast({{ json_text('e', '$.source.txId') }} as bigint) as _tx_id,
-                {{ timestamp_from_millis("try_cast(" ~ json_text('e', '$.source.ts_ms') ~ " as bigint)") }}
+                try_cast(_envelope.tx_id as bigint) as _tx_id,
+                {{ timestamp_from_millis("try_cast(_envelope.ts_ms as bigint)") }}
                     as _source_committed_at,
                 {{ json_stored(json_get('e', '$.before')) }} as _before,
                 {{ json_stored(json_get('e', '$.after')) }} as _after,

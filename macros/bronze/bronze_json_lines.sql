@@ -11,7 +11,9 @@
     For `debezium` feeds the envelope `e` is unwrapped from Kafka Connect's
     `{"schema", "payload"}` form when present, `img` is the row image (`after`, or `before`
     for a delete), `field_schemas` the Connect schema of its fields (null without a schema)
-    and `_sequence` the change's place in the source's order (`debezium_sequence`);
+    and `_sequence` the change's place in the source's order (`debezium_sequence`), and
+    `_envelope` the envelope's fields the checks read, as text (`op`, `ts_ms`, `tx_id`,
+    `source_<field>`);
     for `jsonl` feeds `e` and `img` are the line's object.
     One body for DuckDB and Spark: JSON is read with the dialect's JSON shims (`json_get`,
     `json_text`, ...: DuckDB's JSON, Spark's VARIANT), and what differs in kind (reading the
@@ -25,7 +27,13 @@
         {% set sequence = debezium_sequence(feed) %}
         {% set sequence_name = 'source.' ~ sequence.required | join('/')
             if sequence.required | length == 1 else 'sequence (' ~ feed.meta.get('sequence_by') ~ ')' %}
-        {% set op = json_text('e', '$.op') %}
+        {# the envelope's fields the checks read, taken from it at once (`json_texts`) #}
+        {% set envelope = {'op': '$.op', 'ts_ms': '$.source.ts_ms', 'tx_id': '$.source.txId'} %}
+        {% for field in sequence.required %}
+            {% do envelope.update({'source_' ~ field: '$.source.' ~ field}) %}
+        {% endfor %}
+        {% set op = '_envelope.op' %}
+        {% set unwrapped = 'case when _payload is not null and _schema is not null then _payload else j end' %}
     {% endif %}
     {% set sql %}
         with raw_texts as (
@@ -98,7 +106,8 @@
                     {{ star_except(['_payload', '_schema']) }},
                     j is not null as is_json,
                     coalesce(_payload is not null and _schema is not null, false) as is_wrapped,
-                    case when _payload is not null and _schema is not null then _payload else j end as e,
+                    {{ unwrapped }} as e,
+                    {{ json_texts(unwrapped, envelope) }} as _envelope,
                     -- the Connect schema, as text: the key of its field schemas
                     case
                         when _payload is not null and _schema is not null
@@ -152,14 +161,14 @@
                     when {{ op }} is null then 'missing required field: op'
                     when {{ op }} not in ('c', 'u', 'd', 'r') then 'unknown op: ' || {{ op }}
                     {% for field in sequence.required %}
-                        when {{ json_text('e', '$.source.' ~ field) }} is null
+                        when _envelope.source_{{ field }} is null
                             then 'missing required field: source.{{ field }}'
                     {% endfor %}
                     when _sequence is null
                         then 'wrong type: {{ sequence_name }} is not an integer'
-                    when {{ json_text('e', '$.source.ts_ms') }} is null
+                    when _envelope.ts_ms is null
                         then 'missing required field: source.ts_ms'
-                    when try_cast({{ json_text('e', '$.source.ts_ms') }} as bigint) is null
+                    when try_cast(_envelope.ts_ms as bigint) is null
                         then 'wrong type: source.ts_ms is not an integer'
                     when not coalesce({{ json_is_object('img') }}, false)
                         then 'missing required field: '

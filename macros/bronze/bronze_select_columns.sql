@@ -24,7 +24,7 @@
     {% set undecoded = [] %}
     {% set staging_columns = ['path', 'no_final_newline', 'n_parts', 'raw_line', 'line_no',
         'is_json', 'file_truncated', 'j', 'is_wrapped', 'e', 'img', '_sequence', 'field_schemas',
-        '_reason', 'kafka', 'line', 'schema_text'] %}
+        '_reason', 'kafka', 'line', 'schema_text', '_envelope'] %}
     {% for name, column in feed.columns.items() %}
         {% set t = bronze_column_type(column.data_type) %}
         {% set quoted = adapter.quote(name) %}
